@@ -1,8 +1,10 @@
 package receivables
 
 import (
+	"errors"
 	"testing"
 
+	"github.com/credorisk/credo/internal/fault"
 	"github.com/credorisk/credo/internal/ledger"
 )
 
@@ -55,3 +57,6 @@ func MustBeNull[T any](t testing.TB, name string, got *T) {
 
 // ptr returns a pointer to v, for expected nullable figures.
 func ptr[T any](v T) *T { return &v }
+
+// asFault is errors.As for *fault.Error.
+func asFault(err error, target **fault.Error) bool { return errors.As(err, target) }

@@ -16,7 +16,9 @@ func scenarioA(t *testing.T) []Invoice {
 	inv := func(id, issue, due, amount string, mvs ...Movement) Invoice {
 		return Invoice{ClientID: "C", InvoiceID: id, Kind: KindInvoice, IssueDate: d(issue), DueDate: d(due), Amount: a(amount), Movements: mvs}
 	}
-	mv := func(date, amount, kind string) Movement { return Movement{Date: d(date), Amount: a(amount), Kind: kind} }
+	mv := func(date, amount, kind string) Movement {
+		return Movement{Date: d(date), Amount: a(amount), Kind: kind}
+	}
 	invoices := []Invoice{
 		inv("I1", "2024-01-10", "2024-02-09", "1000.00", mv("2024-02-01", "400.00", KindPayment), mv("2024-03-01", "100.00", KindCreditNote)),
 		inv("I2", "2024-03-01", "2024-03-31", "2000.00"),
@@ -62,7 +64,7 @@ func TestComputeScenarioA(t *testing.T) {
 		t.Errorf("window = %s, %d days, want 2024-01-01, 75", m.WindowStart, m.WindowDays)
 	}
 	MustEqualMoney(t, "sales_3m", m.Sales3m, "3900.00")
-	MustEqualFloat(t, "dso", m.DSO, 87.5)                           // 4550/3900 x 75 = 87.5
+	MustEqualFloat(t, "dso", m.DSO, 87.5)                            // 4550/3900 x 75 = 87.5
 	MustEqualFloat(t, "best_possible_dso", m.BestPossibleDSO, 51.92) // 2700/3900 x 75 = 51.923...
 	MustEqualFloat(t, "add", m.ADD, 35.58)                           // 1850/3900 x 75 = 35.576...
 	// Countback: 4550 - Mar 2350 (15 d) = 2200 - Feb 300 (29 d) = 1900 - Jan 1250 (31 d) = 650
@@ -81,7 +83,7 @@ func TestComputeScenarioA(t *testing.T) {
 	MustEqualFloat(t, "payment_index_12m", m.PaymentIndex12m, 79.33) // 80 - 10 x 1/15
 	MustBeNull(t, "dbt_trend", m.DBTTrend)                           // nothing paid in the 9 months before
 	// Issued in (2023-03-15, 2024-03-15]: I1..I8 and I10 = 1000+2000+300+50+800+700+250+600+400 = 6100.
-	MustEqualFloat(t, "dispute_rate_12m", m.DisputeRate12m, 0.0492) // I3 300/6100 = 0.04918...
+	MustEqualFloat(t, "dispute_rate_12m", m.DisputeRate12m, 0.0492)  // I3 300/6100 = 0.04918...
 	MustEqualFloat(t, "bad_debt_rate_12m", m.BadDebtRate12m, 0.1311) // I5 800/6100 = 0.13114...
 	// First invoice 2023-10-01: 2024-03-01 is 5 months later, 2024-04-01 is after D.
 	if m.RelationshipMonths == nil || *m.RelationshipMonths != 5 {

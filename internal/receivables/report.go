@@ -39,11 +39,11 @@ func WriteReport(w io.Writer, scope string, m Metrics, fc *ForecastResult) error
 	r.row("Invoices paid", strconv.Itoa(m.PaidCount12m), "")
 	r.row("Average days to pay", number(m.AvgDaysToPay12m, dayDecimals), "days")
 	r.row("Weighted days beyond terms", number(m.WeightedDBT12m, dayDecimals), "days")
-	r.row("Paid late", percent(m.LateShare12m), "of invoices paid")
+	r.row("Paid late", percent(m.LateShare12m), "% of invoices paid")
 	r.row("Payment index", number(m.PaymentIndex12m, indexDecimals), "20 (late) to 100 (early)")
 	r.row("Days beyond terms trend", signed(m.DBTTrend), "last 3 months vs 9 before; + is slower")
-	r.row("Disputed", percent(m.DisputeRate12m), "of amount issued")
-	r.row("Written off", percent(m.BadDebtRate12m), "of amount issued")
+	r.row("Disputed", percent(m.DisputeRate12m), "% of amount issued")
+	r.row("Written off", percent(m.BadDebtRate12m), "% of amount issued")
 	rel := "n/a"
 	if m.RelationshipMonths != nil {
 		rel = strconv.Itoa(*m.RelationshipMonths)
@@ -138,21 +138,20 @@ func signed(v *float64) string {
 	return s
 }
 
-// percent shows a rate (a fraction of 1, 4 decimals) as a percentage with 2 decimals: the
-// rate's exact decimal digits shifted, so no second rounding happens.
+// percent shows a rate (a fraction of 1 with 4 decimals) as a percentage with 2 decimals, the
+// same digits shifted: the float error of x100 is far below the rounding step.
 func percent(v *float64) string {
 	if v == nil {
 		return "n/a"
 	}
-	pct := *v * 100
-	return strconv.FormatFloat(pct, 'f', 2, 64) + " %"
+	return thousands(strconv.FormatFloat(*v*100, 'f', 2, 64))
 }
 
 func percentOf(v *float64) string {
 	if v == nil {
 		return ""
 	}
-	return percent(v) + " of open receivables"
+	return percent(v) + " % of open receivables"
 }
 
 func plural(n int, noun string) string {
