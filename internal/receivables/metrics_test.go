@@ -261,3 +261,30 @@ func TestRates(t *testing.T) {
 		})
 	}
 }
+
+// TestAgingBoundaries puts one invoice on each side of every bucket edge; balances are powers of
+// two so that each bucket's sum says exactly which invoices it holds.
+func TestAgingBoundaries(t *testing.T) {
+	d := MustDate(t, "2024-03-15")
+	ages := []int{-5, 0, 1, 30, 31, 60, 61, 90, 91, 400}
+	var f Facts
+	f.AsOf = d
+	for i, age := range ages {
+		f.Open = append(f.Open, OpenItem{ClientID: "C", DueDate: d.AddDays(-age), Balance: 1 << i, Count: 1})
+	}
+	m := Compute(f)
+	want := Aging{
+		Current: 1 | 2,    // -5 (due after D), 0 (due on D)
+		D1to30:  4 | 8,    // 1, 30
+		D31to60: 16 | 32,  // 31, 60
+		D61to90: 64 | 128, // 61, 90
+		D90Plus: 256 | 512,
+	}
+	if m.Aging != want {
+		t.Errorf("aging = %+v, want %+v", m.Aging, want)
+	}
+	if m.OpenAR != 1023 || m.NotDue != 3 || m.Overdue != 1020 || m.MaxDaysOverdue != 400 || m.OpenInvoiceCount != 10 {
+		t.Errorf("open_ar %d, not_due %d, overdue %d, max_days_overdue %d, count %d; want 1023, 3, 1020, 400, 10",
+			m.OpenAR, m.NotDue, m.Overdue, m.MaxDaysOverdue, m.OpenInvoiceCount)
+	}
+}
