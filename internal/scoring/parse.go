@@ -142,26 +142,32 @@ func parseBin(p *problems, n *yaml.Node, path string, kind Kind) (b bin, isMissi
 	}
 	b = bin{line: mm.node.Line, lo: math.Inf(-1), hi: math.Inf(1)}
 	b.label, _ = mm.text("label", false)
-	var pointsOK bool
-	b.points, _, pointsOK = mm.integer("points", true, maxPoints)
-	from, _, hasFrom := mm.number("from", false)
-	below, _, hasBelow := mm.number("below", false)
-	is, _, hasIs := mm.boolean("is")
-	miss, mline, hasMissing := mm.boolean("missing")
+	points, _, pointsOK := mm.integer("points", true, maxPoints)
+	b.points = points
+	from, _, fromOK := mm.number("from", false)
+	below, _, belowOK := mm.number("below", false)
+	is, _, isOK := mm.boolean("is")
+	miss, mline, missOK := mm.boolean("missing")
+	hasFrom, hasBelow, hasIs := mm.has("from"), mm.has("below"), mm.has("is")
 	mm.done()
+	// Presence decides what the bin is meant to be, so that one bad value gives one problem and
+	// not a cascade ("no missing bin", "needs a range"); validity decides whether it is usable.
+	ok = pointsOK && (fromOK || !hasFrom) && (belowOK || !hasBelow) && (isOK || !hasIs)
 	isRange := hasFrom || hasBelow
 	switch {
-	case hasMissing && !miss:
+	case mm.has("missing") && !missOK:
+		return b, true, false
+	case mm.has("missing") && !miss:
 		p.add(mline, path+".missing", "write \"missing: true\" on the missing bin and leave the key out elsewhere")
-		return b, false, false
-	case hasMissing && (isRange || hasIs):
+		return b, true, false
+	case mm.has("missing") && (isRange || hasIs):
 		p.add(b.line, path, "the missing bin takes no from, below or is")
-		return b, false, false
-	case hasMissing:
+		return b, true, false
+	case mm.has("missing"):
 		if b.label == "" {
 			b.label = "missing"
 		}
-		return b, true, pointsOK
+		return b, true, ok
 	case isRange && hasIs:
 		p.add(b.line, path, "a bin is either a range (from, below) or a category (is), not both")
 		return b, false, false
@@ -170,6 +176,8 @@ func parseBin(p *problems, n *yaml.Node, path string, kind Kind) (b bin, isMissi
 		return b, false, false
 	case kind == KindNumber && !isRange:
 		p.add(b.line, path, "a bin of a numeric feature needs a range: from (inclusive), below (exclusive), or both")
+		return b, false, false
+	case !ok:
 		return b, false, false
 	}
 	if hasFrom {
@@ -186,7 +194,7 @@ func parseBin(p *problems, n *yaml.Node, path string, kind Kind) (b bin, isMissi
 	if b.label == "" {
 		b.label = defaultLabel(b, kind)
 	}
-	return b, false, pointsOK
+	return b, false, true
 }
 
 func defaultLabel(b bin, kind Kind) string {
@@ -208,15 +216,14 @@ func parseReason(p *problems, n *yaml.Node, path string) reasonTemplate {
 		return reasonTemplate{}
 	}
 	var r reasonTemplate
-	var line int
-	if r.code, line = mm.text("code", true); r.code != "" && !reasonCodePattern.MatchString(r.code) {
-		p.add(line, path+".code", "must be capitals, digits and _ (up to 40), starting with a letter, got %q", r.code)
+	if r.code, r.codeLine = mm.text("code", true); r.code != "" && !reasonCodePattern.MatchString(r.code) {
+		p.add(r.codeLine, path+".code", "must be capitals, digits and _ (up to 40), starting with a letter, got %q", r.code)
 	}
 	var f string
-	if f, line = mm.text("format", true); f != "" {
+	if f, r.formatLine = mm.text("format", true); f != "" {
 		r.format = Format(f)
 		if !r.format.valid() {
-			p.add(line, path+".format", "unknown format %q (known: %s)", f, formatList())
+			p.add(r.formatLine, path+".format", "unknown format %q (known: %s)", f, formatList())
 		}
 	}
 	if tn := mm.get("text", true); tn != nil {

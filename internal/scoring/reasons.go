@@ -112,10 +112,12 @@ func compileTemplate(s string) (template, error) {
 
 // reasonTemplate is a characteristic's reason: code, value format and texts.
 type reasonTemplate struct {
-	code    string
-	format  Format
-	text    [numLangs]template
-	missing [numLangs]string
+	code       string
+	codeLine   int
+	format     Format
+	formatLine int
+	text       [numLangs]template
+	missing    [numLangs]string
 }
 
 // texts writes the reason for value v in every language.

@@ -23,11 +23,12 @@ func checkModel(p *problems, m *Model) {
 		}
 		features[c.feature] = c.line
 		if first, dup := codes[c.reason.code]; dup {
-			p.add(c.line, path+".reason.code", "reason code %q is already used at line %d", c.reason.code, first)
+			p.add(c.reason.codeLine, path+".reason.code", "reason code %q is already used at line %d", c.reason.code, first)
 		}
-		codes[c.reason.code] = c.line
+		codes[c.reason.code] = c.reason.codeLine
 		if (c.reason.format == FormatYesNo) != (c.kind == KindBool) {
-			p.add(c.line, path+".reason.format", "format %q does not suit the %s feature %s", c.reason.format, c.kind, c.feature)
+			p.add(c.reason.formatLine, path+".reason.format", "format %q does not suit %s, a %s (yesno is for booleans only)",
+				c.reason.format, c.feature, c.kind)
 		}
 		if c.kind == KindBool {
 			checkCategories(p, c, path)
@@ -88,11 +89,11 @@ func checkChain(p *problems, what, path string, spans []span) {
 		prev, cur := spans[i-1], spans[i]
 		switch {
 		case math.IsInf(prev.hi, 1) || cur.lo < prev.hi:
-			p.add(cur.line, path, "overlap: this %s starts at %s but the %s at line %d already covers values up to %s (list %ss in ascending order, each from where the previous one stops)",
+			p.add(cur.line, path, "overlap: this %s starts at %s but the %s at line %d already covers values up to %s (each %s must start where the previous one stops)",
 				what, formatBound(cur.lo), what, prev.line, formatBelow(prev.hi), what)
 		case cur.lo > prev.hi:
-			p.add(cur.line, path, "gap: values from %s to below %s fall in no %s (between the %ss at lines %d and %d)",
-				formatBound(prev.hi), formatBound(cur.lo), what, what, prev.line, cur.line)
+			p.add(cur.line, path, "gap: values from %s to below %s fall in no %s (between the %s at line %d and the one at line %d)",
+				formatBound(prev.hi), formatBound(cur.lo), what, what, min(prev.line, cur.line), max(prev.line, cur.line))
 		}
 	}
 	if last := spans[len(spans)-1]; !math.IsInf(last.hi, 1) {

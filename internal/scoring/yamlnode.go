@@ -55,15 +55,35 @@ func (p *problems) err() error {
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// syntax turns a yaml.v3 syntax error into a LineError when it names its line.
+// parserProblems are the yaml.v3 parser (not scanner) errors. For these the library prints the
+// 0-based line of the construct being parsed (go-yaml/yaml#205), so one is added to get the line
+// a person sees in an editor.
+var parserProblems = map[string]bool{
+	"did not find expected <stream-start>":   true,
+	"did not find expected <document start>": true,
+	"did not find expected node content":     true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected key":              true,
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"found undefined tag handle":             true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found duplicate %TAG directive":         true,
+}
+
+// syntax turns a yaml.v3 syntax error into a LineError.
 func (p *problems) syntax(err error) {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		p.add(line, "", "YAML syntax: %s", m[2])
-		return
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 1
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
 	}
-	p.add(1, "", "YAML: %s", strings.TrimPrefix(msg, "yaml: "))
+	if parserProblems[msg] {
+		line++
+	}
+	p.add(line, "", "YAML syntax: %s", msg)
 }
 
 // deref follows aliases to the node they stand for.
@@ -126,6 +146,12 @@ func (m *mapping) get(key string, required bool) *yaml.Node {
 		m.p.add(m.node.Line, m.path, "missing required key %q", key)
 	}
 	return v
+}
+
+// has reports whether key is present, valid or not.
+func (m *mapping) has(key string) bool {
+	_, ok := m.vals[key]
+	return ok
 }
 
 // done reports the keys that were never read.
