@@ -1,0 +1,186 @@
+package decision
+
+import (
+	"encoding/json"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/credorisk/credo/internal/ledger"
+)
+
+// Value builds the input as an OPA value directly, without a JSON round trip: this is the hot
+// path of every quote. It gives the same value as parsing the document's JSON encoding, which the
+// tests check, so a logged document replays to the same decision.
+func (in *Input) Value() ast.Value {
+	q, c, s, m, sv, e := &in.Quote, &in.Client, &in.Score, &in.Metrics, &in.Solvency, &in.Exposure
+	return ast.NewObject(
+		kv("now", str(in.Now.Format(time.RFC3339Nano))),
+		kv("today", str(in.Today.String())),
+		kv("quote", obj(
+			kv("quote_id", str(q.QuoteID)),
+			kv("amount", money(q.Amount)),
+			kv("currency", str(q.Currency)),
+			kv("requested_terms_days", integer(q.RequestedTermsDays)),
+			kv("end_of_month", ast.InternedTerm(q.EndOfMonth)),
+			kv("open_orders_amount", money(q.OpenOrdersAmount)),
+		)),
+		kv("client", obj(
+			kv("client_id", str(c.ClientID)),
+			kv("name", str(c.Name)),
+			kv("registration_id", optStr(c.RegistrationID)),
+			kv("country", optStr(c.Country)),
+			kv("sector", optStr(c.Sector)),
+			kv("is_new", ast.InternedTerm(c.IsNew)),
+		)),
+		kv("score", obj(
+			kv("value", float(s.Value)),
+			kv("risk_class", str(string(s.RiskClass))),
+			kv("pd", float(s.PD)),
+			kv("model_version", str(s.ModelVersion)),
+			kv("reasons", scoreReasons(s.Reasons)),
+		)),
+		kv("metrics", obj(
+			kv("open_ar", money(m.OpenAR)),
+			kv("overdue", money(m.Overdue)),
+			kv("overdue_rate", optFloat(m.OverdueRate)),
+			kv("max_days_overdue", integer(m.MaxDaysOverdue)),
+			kv("weighted_dbt_12m", optFloat(m.WeightedDBT12m)),
+			kv("paid_count_12m", integer(m.PaidCount12m)),
+			kv("dso", optFloat(m.DSO)),
+		)),
+		kv("solvency", obj(
+			kv("available", ast.InternedTerm(sv.Available)),
+			kv("stale", ast.InternedTerm(sv.Stale)),
+			kv("as_of", optDate(sv.AsOf)),
+			kv("company_status", str(string(sv.CompanyStatus))),
+			kv("insolvency", obj(
+				kv("open", ast.InternedTerm(sv.Insolvency.Open)),
+				kv("kind", optStr(sv.Insolvency.Kind)),
+				kv("judgment_date", optDate(sv.Insolvency.JudgmentDate)),
+			)),
+			kv("grade", optInt(sv.Grade)),
+			kv("recommended_limit", optMoney(sv.RecommendedLimit)),
+			kv("negative_equity", optBool(sv.NegativeEquity)),
+		)),
+		kv("sanctions", obj(
+			kv("status", str(string(in.Sanctions.Status))),
+			kv("hits", sanctionsHits(in.Sanctions.Hits)),
+		)),
+		kv("exposure", obj(
+			kv("open_ar", money(e.OpenAR)),
+			kv("overdue", money(e.Overdue)),
+			kv("reserved", money(e.Reserved)),
+			kv("open_orders", money(e.OpenOrders)),
+			kv("total", money(e.Total)),
+		)),
+	)
+}
+
+func scoreReasons(rs []ScoreReason) *ast.Term {
+	terms := make([]*ast.Term, len(rs))
+	for i, r := range rs {
+		terms[i] = obj(
+			kv("code", str(r.Code)),
+			kv("text", str(r.Text)),
+			kv("points_lost", float(r.PointsLost)),
+		)
+	}
+	return ast.ArrayTerm(terms...)
+}
+
+func sanctionsHits(hs []SanctionsHit) *ast.Term {
+	terms := make([]*ast.Term, len(hs))
+	for i, h := range hs {
+		terms[i] = obj(
+			kv("entry_id", str(h.EntryID)),
+			kv("list", str(h.List)),
+			kv("matched_name", str(h.MatchedName)),
+			kv("score", float(h.Score)),
+		)
+	}
+	return ast.ArrayTerm(terms...)
+}
+
+func kv(key string, v *ast.Term) [2]*ast.Term { return [2]*ast.Term{ast.InternedTerm(key), v} }
+
+func obj(pairs ...[2]*ast.Term) *ast.Term { return ast.NewTerm(ast.NewObject(pairs...)) }
+
+func str(s string) *ast.Term { return ast.StringTerm(s) }
+
+func integer(i int) *ast.Term { return ast.InternedTerm(i) }
+
+// money writes cents as the decimal that ledger.Money's JSON encoding gives ("1234.50").
+func money(m ledger.Money) *ast.Term { return ast.NumberTerm(json.Number(m.String())) }
+
+// float writes f as encoding/json does, so Value and the JSON document agree digit for digit.
+func float(f float64) *ast.Term {
+	if !isFinite(f) {
+		// Validate refuses these before evaluation; null keeps Value total.
+		return ast.InternedNullTerm
+	}
+	return ast.NumberTerm(json.Number(formatFloat(f)))
+}
+
+func optStr(s *string) *ast.Term {
+	if s == nil {
+		return ast.InternedNullTerm
+	}
+	return str(*s)
+}
+
+func optFloat(f *float64) *ast.Term {
+	if f == nil {
+		return ast.InternedNullTerm
+	}
+	return float(*f)
+}
+
+func optInt(i *int) *ast.Term {
+	if i == nil {
+		return ast.InternedNullTerm
+	}
+	return integer(*i)
+}
+
+func optBool(b *bool) *ast.Term {
+	if b == nil {
+		return ast.InternedNullTerm
+	}
+	return ast.InternedTerm(*b)
+}
+
+func optMoney(m *ledger.Money) *ast.Term {
+	if m == nil {
+		return ast.InternedNullTerm
+	}
+	return money(*m)
+}
+
+func optDate(d *ledger.Date) *ast.Term {
+	if d == nil {
+		return ast.InternedNullTerm
+	}
+	return str(d.String())
+}
+
+// formatFloat is encoding/json's float64 encoding: shortest representation, exponent only for
+// very small or very large magnitudes, and "e-07" written as "e-7".
+func formatFloat(f float64) string {
+	abs := math.Abs(f)
+	fmt := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		fmt = 'e'
+	}
+	b := strconv.AppendFloat(nil, f, fmt, -1, 64)
+	if fmt == 'e' {
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,134 @@
+package decision
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/util"
+)
+
+// DecisionQuery is the rule the engine evaluates; a version must define it.
+const DecisionQuery = "data.credo.credit.decision"
+
+// checked is a policy version that passed every check: parsed modules, data tables that match
+// their schema, and the compiler (holding the modules, except for tests: the runner compiles).
+type checked struct {
+	modules  map[string]*ast.Module
+	data     map[string]any
+	compiler *ast.Compiler
+}
+
+// check parses, validates and compiles a version, collecting every problem so a credit manager
+// fixes them in one round: parse errors of all files, data errors, then compile errors (the
+// compiler runs only on modules that parse). forTests keeps print() for the test runner and lets
+// it add its own compiler stages.
+func check(ctx context.Context, modules map[string]string, data []byte, dataSchemaJSON []byte, forTests bool) (*checked, error) {
+	var diags []Diagnostic
+	parsed := make(map[string]*ast.Module, len(modules))
+	popts := ast.ParserOptions{RegoVersion: ast.RegoV1, ProcessAnnotation: true}
+	for _, name := range slices.Sorted(maps.Keys(modules)) {
+		if !strings.HasSuffix(name, ".rego") || strings.TrimSuffix(name, ".rego") == "" {
+			diags = append(diags, Diagnostic{File: name, Code: CodeBadFile, Message: "a module's file name must end in .rego"})
+			continue
+		}
+		m, err := ast.ParseModuleWithOpts(name, modules[name], popts)
+		if err != nil {
+			diags = append(diags, diagnosticsOf(err, name)...)
+			continue
+		}
+		parsed[name] = m
+	}
+	if len(parsed) == 0 && len(diags) == 0 {
+		diags = append(diags, Diagnostic{File: "", Code: CodeMissingDecision, Message: "the version has no Rego module"})
+	}
+
+	tables, dataDiags, err := checkDataFile(ctx, data, dataSchemaJSON)
+	if err != nil {
+		return nil, err
+	}
+	diags = append(diags, dataDiags...)
+
+	schema, err := inputSchema()
+	if err != nil {
+		return nil, fmt.Errorf("load input schema: %w", err)
+	}
+	var inSchema any
+	if err := util.UnmarshalJSON(schema, &inSchema); err != nil {
+		return nil, fmt.Errorf("read input schema: %w", err)
+	}
+	ss := ast.NewSchemaSet()
+	ss.Put(ast.SchemaRootRef, inSchema)
+	c := ast.NewCompiler().
+		WithCapabilities(restrictedCapabilities()).
+		WithDefaultRegoVersion(ast.RegoV1).
+		WithSchemas(ss).
+		WithEnablePrintStatements(forTests).
+		WithPathConflictsCheck(dataConflict(tables))
+	if forTests {
+		// The test runner compiles the modules itself, after adding its stages.
+		if len(diags) > 0 {
+			return nil, &CompileError{Diagnostics: diags}
+		}
+		return &checked{modules: parsed, data: tables, compiler: c}, nil
+	}
+	if len(parsed) > 0 {
+		if c.Compile(parsed); c.Failed() {
+			diags = append(diags, diagnosticsOf(c.Errors, "")...)
+		} else if len(c.GetRulesExact(ast.MustParseRef(DecisionQuery))) == 0 {
+			diags = append(diags, Diagnostic{Code: CodeMissingDecision,
+				Message: "no module defines " + DecisionQuery + " (package credo.credit, rule decision)"})
+		}
+	}
+	if len(diags) > 0 {
+		return nil, &CompileError{Diagnostics: diags}
+	}
+	return &checked{modules: parsed, data: tables, compiler: c}, nil
+}
+
+// checkDataFile parses data.json and checks it against the tables' schema.
+func checkDataFile(ctx context.Context, data, schema []byte) (map[string]any, []Diagnostic, error) {
+	if p, msg := syntaxPosition(data); msg != "" {
+		return nil, []Diagnostic{{File: DataFile, Line: p.line, Column: p.col, Code: CodeDataShape, Message: msg}}, nil
+	}
+	var v any
+	if err := util.UnmarshalJSON(data, &v); err != nil {
+		return nil, []Diagnostic{{File: DataFile, Code: CodeDataShape, Message: err.Error()}}, nil
+	}
+	tables, ok := v.(map[string]any)
+	if !ok {
+		return nil, []Diagnostic{{File: DataFile, Line: 1, Column: 1, Code: CodeDataShape, Message: "must be a JSON object"}}, nil
+	}
+	if schema == nil {
+		var err error
+		if schema, err = dataSchema(); err != nil {
+			return nil, nil, fmt.Errorf("load data schema: %w", err)
+		}
+	}
+	diags, err := checkData(ctx, schema, data, tables)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tables, diags, nil
+}
+
+// dataConflict refuses a package whose path already holds data (data.json with "credo":
+// {"credit": ...} would hide the policy), as OPA does for bundles.
+func dataConflict(data map[string]any) func([]string) (bool, error) {
+	return func(path []string) (bool, error) {
+		var node any = data
+		for _, k := range path {
+			m, ok := node.(map[string]any)
+			if !ok {
+				return false, nil
+			}
+			if node, ok = m[k]; !ok {
+				return false, nil
+			}
+		}
+		return true, nil
+	}
+}
