@@ -35,7 +35,7 @@ type Facts struct {
 	// Disputed12m is the part of Issued12m whose invoices are flagged disputed (as they are now).
 	Disputed12m ledger.Money
 	// WrittenOff12m is the sum of write-off allocations dated in (D.AddMonths(-12), D] against
-	// invoices issued on or before D, whatever their issue date within that.
+	// invoices issued on or before D (also those issued before the year).
 	WrittenOff12m ledger.Money
 	// FirstInvoice is the earliest issue date of an invoice issued on or before D; nil when none.
 	FirstInvoice *ledger.Date

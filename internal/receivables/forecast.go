@@ -7,7 +7,7 @@ import (
 	"github.com/credorisk/credo/internal/ledger"
 )
 
-// Forecast horizon bounds and bucket width, in days.
+// Forecast horizon (the default and the largest accepted) and bucket width, in days.
 const (
 	DefaultHorizonDays = 90
 	MaxHorizonDays     = 730

@@ -7,7 +7,7 @@ import (
 )
 
 // Metrics are the receivables KPIs of one scope as of one date. A ratio whose denominator is zero
-// is null (a nil pointer), never an error. Amounts are exact cents; days are rounded to 2
+// (or, for the net-sales and cei denominators, negative) is null (a nil pointer), never an error. Amounts are exact cents; days are rounded to 2
 // decimals, rates (fractions of 1) to 4, cei (a percentage) and the payment index to 2, each from
 // its exact value, half away from zero.
 type Metrics struct {
@@ -39,8 +39,13 @@ type Metrics struct {
 	// rounded from its exact value (so it may differ by 0.01 from the difference of the rounded
 	// figures); null when Sales3m <= 0.
 	ADD *float64 `json:"add"`
-	// DSOCountback is the countback DSO (see countback); null only when OpenAR is 0 and none of
-	// the 24 months has sales (nothing owed, nothing sold: nothing to measure).
+	// DSOCountback is the countback DSO: remaining = OpenAR; walking back from D's month (its
+	// days counted from the 1st through D), a month whose net sales remaining covers (remaining
+	// >= sales) has them subtracted and adds its days; otherwise days x remaining / sales is added
+	// and the walk stops. A month with no sales adds its days; one with negative net sales adds
+	// its days and increases remaining. The walk stops once nothing remains (0 when OpenAR is 0)
+	// and after 24 months. Null only when OpenAR is 0 and none of the 24 months has sales
+	// (nothing owed, nothing sold: nothing to measure).
 	DSOCountback *float64 `json:"dso_countback"`
 	// CEI is the collection effectiveness index in percent: (B + Sales3m - OpenAR) /
 	// (B + Sales3m - NotDue) x 100, with B = Facts.OpenBeforeWindow; null when the denominator <= 0.
