@@ -9,14 +9,15 @@ import (
 
 // Error codes shared by every domain package; the HTTP layer maps each to one status.
 const (
-	Invalid     = "invalid"     // the input breaks a rule (422)
-	BadRequest  = "bad_request" // the request itself is malformed: syntax, parameters (400)
-	NotFound    = "not_found"   // the target does not exist (404)
-	Conflict    = "conflict"    // the input contradicts the stored state (409)
-	Forbidden   = "forbidden"   // the caller may not do this (403)
-	Unavailable = "unavailable" // a dependency cannot take the request now (503)
-	TooLarge    = "too_large"   // the body is over the size limit (413)
-	Internal    = "internal"    // a bug or an unexpected failure (500, never detailed to the caller)
+	Invalid         = "invalid"         // the input breaks a rule (422)
+	BadRequest      = "bad_request"     // the request itself is malformed: syntax, parameters (400)
+	NotFound        = "not_found"       // the target does not exist (404)
+	Conflict        = "conflict"        // the input contradicts the stored state (409)
+	Unauthenticated = "unauthenticated" // no valid API key (401)
+	Forbidden       = "forbidden"       // the caller may not do this (403)
+	Unavailable     = "unavailable"     // a dependency cannot take the request now (503)
+	TooLarge        = "too_large"       // the body is over the size limit (413)
+	Internal        = "internal"        // a bug or an unexpected failure (500, never detailed to the caller)
 )
 
 // FieldError names one invalid field of an input, with its line for file imports.

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/credorisk/credo/internal/auth"
+	"github.com/credorisk/credo/internal/ledger"
+	"github.com/credorisk/credo/internal/postgres"
+)
+
+// app is Credo wired together: stores on Postgres and the domain services on top.
+type app struct {
+	db       *postgres.DB
+	ledger   *ledger.Service
+	keys     *auth.Keys
+	registry *prometheus.Registry
+}
+
+// open connects to Postgres and wires the services; migrate applies pending migrations first.
+func (c *cli) open(migrate bool) (*app, error) {
+	db, err := postgres.Open(c.ctx, c.cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if migrate {
+		if err := db.Migrate(c.ctx, c.log); err != nil {
+			db.Close()
+			return nil, err
+		}
+	} else if cur, target, err := db.MigrationState(c.ctx); err != nil || cur < target {
+		db.Close()
+		if err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("the database schema is at version %d, this credo needs %d: run 'credo migrate'", cur, target)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a := &app{
+		db:       db,
+		ledger:   &ledger.Service{Store: postgres.NewLedger(db, c.cfg.Currency), Currency: c.cfg.Currency},
+		keys:     auth.NewKeys(postgres.NewKeys(db), c.cfg.KeyCacheTTL),
+		registry: reg,
+	}
+	return a, nil
+}
+
+func (a *app) close() { a.db.Close() }
+
+// ready is the readiness check: Postgres answers and the schema is current.
+func (a *app) ready(ctx context.Context) (map[string]any, error) {
+	cur, target, err := a.db.MigrationState(ctx)
+	details := map[string]any{"schema_version": cur}
+	if err != nil {
+		return details, fmt.Errorf("postgres: %w", err)
+	}
+	if cur < target {
+		return details, fmt.Errorf("schema at version %d, %d expected", cur, target)
+	}
+	return details, nil
+}

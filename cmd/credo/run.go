@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/credorisk/credo/internal/config"
+	"github.com/credorisk/credo/internal/fault"
+)
+
+const usage = `credo: credit-risk scoring and limit approval for B2B receivables
+
+Usage: credo <command> [flags]
+
+Commands:
+  serve                      run the API server (applies pending migrations first)
+  migrate                    apply pending database migrations
+  import clients|invoices|payments --file F [--map field=Column,...] [--date-format iso|us|eu|LAYOUT]
+                             import a CSV or NDJSON file into the ledger
+  seed demo [--clients N] [--seed S] [--if-empty] [--out DIR]
+                             generate a demo portfolio (or write it as import files)
+  keys create --name N --role R | keys list | keys revoke NAME
+                             manage API keys
+
+Configuration comes from the environment (DATABASE_URL, REDIS_URL, CREDO_*); see README.md.
+Run 'credo <command> -h' for a command's flags.
+`
+
+// errUsage marks a command line that could not be understood.
+var errUsage = errors.New("usage")
+
+// run is the whole program; main only supplies the process's arguments, environment and streams.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	env := &cli{ctx: ctx, cfg: cfg, stdout: stdout, stderr: stderr, log: newLogger(stderr, cfg.LogLevel)}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return env.serve(rest)
+	case "migrate":
+		return env.migrate(rest)
+	case "import":
+		return env.importCmd(rest)
+	case "seed":
+		return env.seed(rest)
+	case "keys":
+		return env.keys(rest)
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
+}
+
+// cli carries what every command needs.
+type cli struct {
+	ctx            context.Context
+	cfg            config.Config
+	stdout, stderr io.Writer
+	log            *slog.Logger
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil || level == "" {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// flags makes a command's flag set that reports errors instead of exiting.
+func (c *cli) flags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("credo "+name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return nil
+}
+
+// exitCode: 2 for a command line that could not be understood or bad input, 1 otherwise.
+func exitCode(err error) int {
+	if errors.Is(err, errUsage) || fault.Code(err) == fault.Invalid || fault.Code(err) == fault.BadRequest {
+		return 2
+	}
+	return 1
+}
+
+// describe renders an error with its field errors for a terminal.
+func describe(err error) string {
+	var fe *fault.Error
+	if !errors.As(err, &fe) || len(fe.Fields) == 0 {
+		return err.Error()
+	}
+	var b strings.Builder
+	b.WriteString(fe.Message)
+	for _, f := range fe.Fields {
+		if f.Line > 0 {
+			fmt.Fprintf(&b, "\n  line %d: %s: %s", f.Line, f.Field, f.Message)
+		} else {
+			fmt.Fprintf(&b, "\n  %s: %s", f.Field, f.Message)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"fmt"
+	"net"
+
+	"github.com/credorisk/credo"
+	"github.com/credorisk/credo/internal/httpapi"
+)
+
+func (c *cli) serve(args []string) error {
+	fs := c.flags("serve")
+	addr := fs.String("addr", c.cfg.HTTPAddr, "listen address (CREDO_HTTP_ADDR)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	a, err := c.open(c.cfg.AutoMigrate)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	srv := httpapi.New(httpapi.Deps{
+		Log: c.log, Config: c.cfg, Ledger: a.ledger, Keys: a.keys, Registry: a.registry,
+		OpenAPI: credo.OpenAPI, Ready: a.ready,
+	})
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	c.log.Info("credo serving", "addr", ln.Addr().String(), "currency", c.cfg.Currency)
+	return srv.Serve(c.ctx, ln)
+}
+
+func (c *cli) migrate(args []string) error {
+	if err := parseFlags(c.flags("migrate"), args); err != nil {
+		return err
+	}
+	a, err := c.open(true)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	cur, _, err := a.db.MigrationState(c.ctx)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(c.stdout, "database schema at version %d\n", cur)
+	return err
+}

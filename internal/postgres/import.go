@@ -1,0 +1,458 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/credorisk/credo/internal/fault"
+	"github.com/credorisk/credo/internal/ledger"
+)
+
+// Import reads a whole file and lands it in one transaction: rows that fail are reported with their
+// line, field and reason and the rest land; with opts.Atomic nothing lands if any row fails.
+// It returns the report and the ids of the clients whose ledger changed.
+func (l *Ledger) Import(ctx context.Context, rr *ledger.RowReader, opts ledger.ImportOptions, actor string, progress func(stage string)) (ledger.ImportReport, []string, error) {
+	if progress == nil {
+		progress = func(string) {}
+	}
+	rep := ledger.ImportReport{Kind: opts.Kind, Atomic: opts.Atomic, Errors: []fault.FieldError{}}
+	var changed []string
+	errRolledBack := errors.New("atomic import rolled back")
+	err := l.db.inTx(ctx, "import "+opts.Kind, func(tx pgx.Tx) error {
+		var err error
+		switch opts.Kind {
+		case ledger.ImportInvoices:
+			changed, err = importInvoices(ctx, tx, rr, opts, &rep, progress)
+		case ledger.ImportClients:
+			changed, err = importClients(ctx, tx, rr, &rep, progress)
+		case ledger.ImportPayments:
+			changed, err = importPayments(ctx, tx, rr, &rep, progress)
+		default:
+			return fault.Validation("unknown import", fault.Field("kind", "must be clients, invoices or payments"))
+		}
+		if err != nil {
+			return err
+		}
+		if opts.Atomic && rep.Rejected > 0 {
+			return errRolledBack
+		}
+		progress("committing")
+		return audit(ctx, tx, actor, "import."+opts.Kind, "import", opts.Kind, map[string]any{
+			"received": rep.Received, "inserted": rep.Inserted, "updated": rep.Updated, "unchanged": rep.Unchanged,
+			"rejected": rep.Rejected, "clients_created": rep.ClientsCreated})
+	})
+	if errors.Is(err, errRolledBack) {
+		rep.Inserted, rep.Updated, rep.Unchanged, rep.ClientsCreated = 0, 0, 0, 0
+		return rep, nil, nil
+	}
+	if err != nil {
+		return rep, nil, err
+	}
+	rep.Applied = true
+	return rep, changed, nil
+}
+
+// rowSource feeds valid rows of a RowReader to COPY and records rejected ones.
+type rowSource struct {
+	rr     *ledger.RowReader
+	rep    *ledger.ImportReport
+	values func(ledger.ImportRow) []any
+	cur    []any
+	err    error
+}
+
+func (s *rowSource) Next() bool {
+	for {
+		row, fe, err := s.rr.Next()
+		if err == io.EOF {
+			return false
+		}
+		if err != nil {
+			s.err = err
+			return false
+		}
+		s.rep.Received++
+		if len(fe) > 0 {
+			for _, f := range fe {
+				s.rep.Reject(row.Line, f.Field, f.Message)
+				s.rep.Rejected-- // one rejected row may have several field errors
+			}
+			s.rep.Rejected++
+			continue
+		}
+		s.cur = s.values(row)
+		return true
+	}
+}
+
+func (s *rowSource) Values() ([]any, error) { return s.cur, nil }
+func (s *rowSource) Err() error             { return s.err }
+
+// rejectLines reports staged rows picked by query (line, field, message) and removes them.
+func rejectLines(ctx context.Context, tx pgx.Tx, rep *ledger.ImportReport, stage, query string, args ...any) error {
+	rows, err := tx.Query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	type rej struct {
+		line       int32
+		field, msg string
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (rej, error) {
+		var x rej
+		err := r.Scan(&x.line, &x.field, &x.msg)
+		return x, err
+	})
+	if err != nil || len(list) == 0 {
+		return err
+	}
+	lines := make([]int32, len(list))
+	seen := map[int32]bool{}
+	for i, x := range list {
+		lines[i] = x.line
+		if !seen[x.line] {
+			rep.Reject(int(x.line), x.field, x.msg)
+			seen[x.line] = true
+		}
+	}
+	_, err = tx.Exec(ctx, `DELETE FROM `+stage+` WHERE line = ANY($1)`, lines)
+	return err
+}
+
+func importInvoices(ctx context.Context, tx pgx.Tx, rr *ledger.RowReader, opts ledger.ImportOptions, rep *ledger.ImportReport, progress func(stage string)) ([]string, error) {
+	_, err := tx.Exec(ctx, `CREATE TEMP TABLE stage_invoices (
+		line int NOT NULL, invoice_id text NOT NULL, client_id text NOT NULL, number text, kind text NOT NULL,
+		issue_date int NOT NULL, due_date int NOT NULL, amount bigint NOT NULL, currency text NOT NULL, disputed boolean NOT NULL,
+		quote_id text, applies_to text, paid_date int, client_name text, ins boolean NOT NULL DEFAULT false) ON COMMIT DROP`)
+	if err != nil {
+		return nil, err
+	}
+	progress("reading")
+	src := &rowSource{rr: rr, rep: rep, values: func(r ledger.ImportRow) []any {
+		inv := r.Invoice
+		var paid *int32
+		if r.PaidDate != nil {
+			p := int32(*r.PaidDate)
+			paid = &p
+		}
+		return []any{int32(r.Line), inv.InvoiceID, inv.ClientID, nullable(inv.Number), inv.Kind, int32(inv.IssueDate), int32(inv.DueDate),
+			int64(inv.Amount), inv.Currency, inv.Disputed, nullable(inv.QuoteID), nullable(inv.AppliesTo), paid, nullable(r.ClientName)}
+	}}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"stage_invoices"}, []string{"line", "invoice_id", "client_id", "number", "kind",
+		"issue_date", "due_date", "amount", "currency", "disputed", "quote_id", "applies_to", "paid_date", "client_name"}, src); err != nil {
+		if src.err != nil {
+			return nil, src.err
+		}
+		return nil, err
+	}
+	progress("checking")
+	if _, err := tx.Exec(ctx, `CREATE INDEX ON stage_invoices (invoice_id); ANALYZE stage_invoices`); err != nil {
+		return nil, err
+	}
+	// The same invoice twice in one file: the first occurrence counts, later ones are rejected.
+	if err := rejectLines(ctx, tx, rep, "stage_invoices", `
+		SELECT line, 'invoice_id', format('invoice %s appears again (first at line %s)', invoice_id, first) FROM (
+			SELECT line, invoice_id, min(line) OVER (PARTITION BY invoice_id) AS first FROM stage_invoices) d
+		WHERE line <> first`); err != nil {
+		return nil, err
+	}
+	if opts.CreateClients {
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO clients (client_id, name, auto_created)
+			SELECT DISTINCT ON (s.client_id) s.client_id, coalesce(nullif(s.client_name, ''), s.client_id), true
+			FROM stage_invoices s WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = s.client_id)
+			ORDER BY s.client_id, s.line`)
+		if err != nil {
+			return nil, err
+		}
+		rep.ClientsCreated = int(tag.RowsAffected())
+	} else if err := rejectLines(ctx, tx, rep, "stage_invoices", `
+		SELECT s.line, 'client_id', format('no client %s (create it first, or import with create_clients=true)', s.client_id)
+		FROM stage_invoices s WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = s.client_id)`); err != nil {
+		return nil, err
+	}
+	// Rows that contradict stored invoices. The settlement an earlier import recorded for the same
+	// invoice does not count: this row's paid_date replaces it.
+	if err := rejectLines(ctx, tx, rep, "stage_invoices", `
+		SELECT s.line, f.field, f.msg FROM stage_invoices s JOIN invoices i USING (invoice_id)
+		LEFT JOIN LATERAL (SELECT sum(amount) AS s FROM allocations a
+			WHERE a.invoice_id = i.invoice_id AND NOT (a.kind = 'payment' AND a.source_id = 'settle:' || i.invoice_id)) al ON true
+		CROSS JOIN LATERAL (VALUES
+			(i.client_id <> s.client_id, 'client_id', format('invoice %s belongs to client %s; it cannot move', i.invoice_id, i.client_id)),
+			(i.kind <> s.kind, 'kind', format('invoice %s is a %s; its kind cannot change', i.invoice_id, i.kind)),
+			(s.kind = 'invoice' AND coalesce(al.s, 0) * 100 > s.amount, 'amount', format('invoice %s already has %s paid, credited or written off', i.invoice_id, al.s))
+		) AS f(bad, field, msg)
+		WHERE f.bad`); err != nil {
+		return nil, err
+	}
+	if err := rejectLines(ctx, tx, rep, "stage_invoices", `
+		SELECT s.line, 'applies_to', format('no invoice %s of client %s to apply the credit note to', s.applies_to, s.client_id)
+		FROM stage_invoices s WHERE s.applies_to IS NOT NULL AND NOT EXISTS (
+			SELECT 1 FROM invoices i WHERE i.invoice_id = s.applies_to AND i.client_id = s.client_id AND i.kind = 'invoice'
+			UNION ALL SELECT 1 FROM stage_invoices t WHERE t.invoice_id = s.applies_to AND t.client_id = s.client_id AND t.kind = 'invoice')`); err != nil {
+		return nil, err
+	}
+	if opts.Atomic && rep.Rejected > 0 {
+		return nil, nil
+	}
+	progress("merging")
+	// New invoices settled by this import get their settlement dates at insert; updated ones are
+	// recomputed from their allocations below.
+	var inserted, updated int
+	err = tx.QueryRow(ctx, `
+		WITH m AS (
+			INSERT INTO invoices (invoice_id, client_id, number, kind, issue_date, due_date, amount, currency, disputed, quote_id, applies_to, settled_on, paid_date)
+			SELECT invoice_id, client_id, number, kind, `+epoch+` + issue_date, `+epoch+` + due_date, amount::numeric / 100, currency, disputed,
+				quote_id, applies_to,
+				CASE WHEN kind = 'invoice' THEN `+epoch+` + paid_date END, CASE WHEN kind = 'invoice' THEN `+epoch+` + paid_date END
+			FROM stage_invoices
+			ON CONFLICT (invoice_id) DO UPDATE SET number = EXCLUDED.number, issue_date = EXCLUDED.issue_date, due_date = EXCLUDED.due_date,
+				amount = EXCLUDED.amount, currency = EXCLUDED.currency, disputed = EXCLUDED.disputed, quote_id = EXCLUDED.quote_id,
+				applies_to = EXCLUDED.applies_to, updated_at = now()
+			WHERE (invoices.number, invoices.issue_date, invoices.due_date, invoices.amount, invoices.currency, invoices.disputed, invoices.quote_id, invoices.applies_to)
+				IS DISTINCT FROM (EXCLUDED.number, EXCLUDED.issue_date, EXCLUDED.due_date, EXCLUDED.amount, EXCLUDED.currency, EXCLUDED.disputed, EXCLUDED.quote_id, EXCLUDED.applies_to)
+			RETURNING invoice_id, xmax = 0 AS ins
+		), r AS (
+			-- Updated rows are marked with a negative line, inserted ones with ins.
+			UPDATE stage_invoices s SET line = CASE WHEN m.ins THEN s.line ELSE -s.line END, ins = m.ins
+			FROM m WHERE m.invoice_id = s.invoice_id RETURNING 1
+		)
+		SELECT count(*) FILTER (WHERE ins), count(*) FILTER (WHERE NOT ins) FROM m`).Scan(&inserted, &updated)
+	if err != nil {
+		return nil, err
+	}
+	rep.Inserted, rep.Updated = inserted, updated
+	settledChanged, err := mergeSettlements(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	rep.Updated += settledChanged
+	rep.Unchanged = rep.Received - rep.Rejected - rep.Inserted - rep.Updated
+	creditNotes, err := creditNotesOf(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	for _, cn := range creditNotes {
+		touched, err := applyCreditNote(ctx, tx, cn)
+		if err != nil {
+			return nil, err
+		}
+		if err := recomputeSettlement(ctx, tx, touched); err != nil {
+			return nil, err
+		}
+	}
+	progress("settling")
+	// Updated rows (negative line) and rows whose settlement changed get their dates recomputed.
+	if _, err := tx.Exec(ctx, fmt.Sprintf(settlementSQL, `SELECT invoice_id AS id FROM stage_invoices WHERE line < 0`)); err != nil {
+		return nil, err
+	}
+	rows, err := tx.Query(ctx, `SELECT DISTINCT client_id FROM stage_invoices WHERE line < 0 OR ins OR kind = 'credit_note'`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// mergeSettlements records, for each staged invoice with a paid_date, a payment "settle:<id>" of
+// the balance the other movements leave, dated paid_date; and removes such a payment when the
+// row no longer has a paid_date. Rows whose settlement changed are marked (negative line) and
+// counted.
+func mergeSettlements(ctx context.Context, tx pgx.Tx) (int, error) {
+	var n int
+	err := tx.QueryRow(ctx, `
+		WITH want AS (
+			SELECT s.invoice_id, s.client_id, `+epoch+` + s.paid_date AS date, i.amount - coalesce(o.s, 0) AS amount, s.currency
+			FROM stage_invoices s JOIN invoices i USING (invoice_id)
+			LEFT JOIN LATERAL (SELECT sum(amount) AS s FROM allocations a
+				WHERE a.invoice_id = s.invoice_id AND NOT (a.kind = 'payment' AND a.source_id = 'settle:' || s.invoice_id)) o ON true
+			WHERE s.paid_date IS NOT NULL AND s.kind = 'invoice'
+		), pay AS (
+			INSERT INTO payments (payment_id, client_id, date, amount, currency, settles)
+			SELECT 'settle:' || invoice_id, client_id, date, amount, currency, invoice_id FROM want WHERE amount > 0
+			ON CONFLICT (payment_id) DO UPDATE SET date = EXCLUDED.date, amount = EXCLUDED.amount, updated_at = now()
+			WHERE (payments.date, payments.amount) IS DISTINCT FROM (EXCLUDED.date, EXCLUDED.amount)
+			RETURNING settles
+		), alloc AS (
+			INSERT INTO allocations (invoice_id, kind, source_id, date, amount)
+			SELECT invoice_id, 'payment', 'settle:' || invoice_id, date, amount FROM want WHERE amount > 0
+			ON CONFLICT (invoice_id, kind, source_id) DO UPDATE SET date = EXCLUDED.date, amount = EXCLUDED.amount
+			WHERE (allocations.date, allocations.amount) IS DISTINCT FROM (EXCLUDED.date, EXCLUDED.amount)
+			RETURNING invoice_id, xmax = 0 AS ins
+		), gone_alloc AS (
+			DELETE FROM allocations a USING stage_invoices s
+			WHERE a.kind = 'payment' AND a.source_id = 'settle:' || s.invoice_id AND a.invoice_id = s.invoice_id
+				AND (s.paid_date IS NULL OR NOT EXISTS (SELECT 1 FROM want w WHERE w.invoice_id = s.invoice_id AND w.amount > 0))
+			RETURNING a.invoice_id
+		), gone_pay AS (
+			DELETE FROM payments p USING gone_alloc g WHERE p.payment_id = 'settle:' || g.invoice_id RETURNING p.settles
+		), touched AS (
+			SELECT a.invoice_id FROM alloc a WHERE NOT EXISTS (SELECT 1 FROM stage_invoices s WHERE s.invoice_id = a.invoice_id AND s.ins)
+			UNION SELECT invoice_id FROM gone_alloc UNION SELECT settles FROM gone_pay
+		), mark AS (
+			UPDATE stage_invoices s SET line = -s.line FROM touched t WHERE t.invoice_id = s.invoice_id AND s.line > 0 RETURNING 1
+		)
+		SELECT count(*) FROM mark`).Scan(&n)
+	return n, err
+}
+
+func creditNotesOf(ctx context.Context, tx pgx.Tx) ([]ledger.Invoice, error) {
+	rows, err := tx.Query(ctx, `SELECT invoice_id, client_id, kind, issue_date, due_date, amount, coalesce(applies_to, '')
+		FROM stage_invoices WHERE kind = 'credit_note' ORDER BY issue_date, abs(line)`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ledger.Invoice, error) {
+		var inv ledger.Invoice
+		var issue, due int32
+		var amount int64
+		err := r.Scan(&inv.InvoiceID, &inv.ClientID, &inv.Kind, &issue, &due, &amount, &inv.AppliesTo)
+		inv.IssueDate, inv.DueDate, inv.Amount = ledger.Date(issue), ledger.Date(due), ledger.Money(amount)
+		return inv, err
+	})
+}
+
+func importClients(ctx context.Context, tx pgx.Tx, rr *ledger.RowReader, rep *ledger.ImportReport, progress func(stage string)) ([]string, error) {
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE stage_clients (line int NOT NULL, client_id text NOT NULL, name text NOT NULL,
+		registration_id text, country text, sector text, directors text[] NOT NULL) ON COMMIT DROP`); err != nil {
+		return nil, err
+	}
+	progress("reading")
+	src := &rowSource{rr: rr, rep: rep, values: func(r ledger.ImportRow) []any {
+		c := r.Client
+		return []any{int32(r.Line), c.ClientID, c.Name, nullable(c.RegistrationID), nullable(c.Country), nullable(c.Sector), c.Directors}
+	}}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"stage_clients"}, []string{"line", "client_id", "name", "registration_id", "country", "sector", "directors"}, src); err != nil {
+		if src.err != nil {
+			return nil, src.err
+		}
+		return nil, err
+	}
+	if err := rejectLines(ctx, tx, rep, "stage_clients", `
+		SELECT line, 'client_id', format('client %s appears again (first at line %s)', client_id, first) FROM (
+			SELECT line, client_id, min(line) OVER (PARTITION BY client_id) AS first FROM stage_clients) d
+		WHERE line <> first`); err != nil {
+		return nil, err
+	}
+	progress("merging")
+	rows, err := tx.Query(ctx, `
+		INSERT INTO clients (client_id, name, registration_id, country, sector, directors)
+		SELECT client_id, name, registration_id, country, sector, directors FROM stage_clients
+		ON CONFLICT (client_id) DO UPDATE SET name = EXCLUDED.name, registration_id = EXCLUDED.registration_id,
+			country = EXCLUDED.country, sector = EXCLUDED.sector, directors = EXCLUDED.directors, auto_created = false, updated_at = now()
+		WHERE (clients.name, clients.registration_id, clients.country, clients.sector, clients.directors, clients.auto_created)
+			IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.registration_id, EXCLUDED.country, EXCLUDED.sector, EXCLUDED.directors, false)
+		RETURNING client_id, xmax = 0`)
+	if err != nil {
+		return nil, err
+	}
+	var changed []string
+	for rows.Next() {
+		var id string
+		var ins bool
+		if err := rows.Scan(&id, &ins); err != nil {
+			return nil, err
+		}
+		if ins {
+			rep.Inserted++
+		} else {
+			rep.Updated++
+		}
+		changed = append(changed, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rep.Unchanged = rep.Received - rep.Rejected - rep.Inserted - rep.Updated
+	return changed, nil
+}
+
+// importPayments applies payments one by one, in file order, so that each one's allocation to
+// the oldest open invoices sees the ones before it. Each row runs in a savepoint: a row that
+// fails (unknown client or invoice) is reported and the others land.
+func importPayments(ctx context.Context, tx pgx.Tx, rr *ledger.RowReader, rep *ledger.ImportReport, progress func(stage string)) ([]string, error) {
+	progress("reading")
+	seen := map[string]int{}
+	changed := map[string]bool{}
+	for {
+		row, fe, err := rr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		rep.Received++
+		if len(fe) > 0 {
+			rep.Reject(row.Line, fe[0].Field, fe[0].Message)
+			for _, f := range fe[1:] {
+				if len(rep.Errors) < ledger.MaxReportedErrors {
+					rep.Errors = append(rep.Errors, f)
+				}
+			}
+			continue
+		}
+		p := *row.Payment
+		if first, ok := seen[p.PaymentID]; ok {
+			rep.Reject(row.Line, "payment_id", fmt.Sprintf("payment %s appears again (first at line %d)", p.PaymentID, first))
+			continue
+		}
+		seen[p.PaymentID] = row.Line
+		sp, err := tx.Begin(ctx)
+		if err != nil {
+			return nil, err
+		}
+		res, err := func() (ledger.WriteResult, error) {
+			if err := lockClient(ctx, sp, p.ClientID, "client_id"); err != nil {
+				return "", err
+			}
+			return putPayment(ctx, sp, p, true)
+		}()
+		if err != nil {
+			_ = sp.Rollback(ctx)
+			var f *fault.Error
+			if !errors.As(err, &f) || f.Code == fault.Internal || f.Code == fault.Unavailable {
+				return nil, err
+			}
+			field, msg := "row", f.Message
+			if len(f.Fields) > 0 {
+				field, msg = f.Fields[0].Field, f.Fields[0].Message
+				if strings.HasPrefix(field, "allocations[0]") {
+					field = "invoice_id"
+				}
+			}
+			rep.Reject(row.Line, field, msg)
+			continue
+		}
+		if err := sp.Commit(ctx); err != nil {
+			return nil, err
+		}
+		switch res {
+		case ledger.Created:
+			rep.Inserted++
+		case ledger.Updated:
+			rep.Updated++
+		default:
+			rep.Unchanged++
+		}
+		if res != ledger.Unchanged {
+			changed[p.ClientID] = true
+		}
+	}
+	out := make([]string, 0, len(changed))
+	for id := range changed {
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
