@@ -22,7 +22,7 @@ func Parse(file string, data []byte) (*Model, error) {
 	p := &problems{file: file}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		p.syntax(err)
+		p.syntax(err, data)
 		return nil, p.err()
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {

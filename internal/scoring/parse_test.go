@@ -131,6 +131,10 @@ func TestParseRefusesNonModels(t *testing.T) {
 		{"blank", "  \n\n", 1, "the file is empty"},
 		{"comment only", "# nothing here\n", 1, "the file is empty"},
 		{"a list", "# a list\n- name: x\n", 2, "must be a mapping of keys to values, got a list"},
+		{"unclosed list at the end", "name: x\nversion: [\n", 2, "YAML syntax: did not find expected node content"},
+		{"unclosed list, no newline", "version: [", 1, "YAML syntax: did not find expected node content"},
+		{"bad indentation", "name: x\nscaling:\n  - x\n pdo: 2\n", 4, "YAML syntax: did not find expected key"},
+		{"a list item in a mapping", "name: x\n- b\n", 2, "YAML syntax: did not find expected key"},
 		{"a tab", "name: x\n\tversion: 1\n", 2, "YAML syntax: found a tab character that violates indentation"},
 	}
 	for _, tt := range tests {

@@ -37,7 +37,14 @@ type ReasonText struct {
 // Reasons returns the result's reasons in lang ("fr" or a French tag such as "fr-FR" gives
 // French, anything else English), most points lost first.
 func Reasons(r Result, lang string) []ReasonText {
-	fr := MatchLanguage(lang) == "fr"
+	var fr bool
+	switch strings.ToLower(lang) {
+	case "en":
+	case "fr":
+		fr = true
+	default: // a full header or a regional tag: worth the matcher's parsing
+		fr = MatchLanguage(lang) == "fr"
+	}
 	out := make([]ReasonText, len(r.Reasons))
 	for i, rs := range r.Reasons {
 		t := rs.Text.EN

@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -72,8 +73,8 @@ var parserProblems = map[string]bool{
 	"found duplicate %TAG directive":         true,
 }
 
-// syntax turns a yaml.v3 syntax error into a LineError.
-func (p *problems) syntax(err error) {
+// syntax turns a yaml.v3 syntax error on data into a LineError.
+func (p *problems) syntax(err error, data []byte) {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	line := 1
 	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
@@ -83,7 +84,12 @@ func (p *problems) syntax(err error) {
 	if parserProblems[msg] {
 		line++
 	}
-	p.add(line, "", "YAML syntax: %s", msg)
+	// An error at the end of the input is placed on the line after the last one; show the last.
+	lines := bytes.Count(data, []byte("\n"))
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		lines++
+	}
+	p.add(max(1, min(line, lines)), "", "YAML syntax: %s", msg)
 }
 
 // deref follows aliases to the node they stand for.
