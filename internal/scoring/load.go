@@ -67,20 +67,10 @@ func loadFile(fsys fs.FS, name string) (*Model, error) {
 	}
 	if m.version != fileVersion {
 		p := &problems{file: name}
-		p.add(versionLine(data), "version", "is %q but the file name says %q", m.version, fileVersion)
+		p.add(m.versionLine, "version", "is %q but the file name says %q", m.version, fileVersion)
 		return nil, p.err()
 	}
 	return m, nil
-}
-
-// versionLine finds the line of the top-level version key, for the one error raised after Parse.
-func versionLine(data []byte) int {
-	for i, l := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(l, "version:") {
-			return i + 1
-		}
-	}
-	return 1
 }
 
 // Select picks the model named by name (the CREDO_MODEL setting): a version ("2026.1") or a file
@@ -102,8 +92,10 @@ func Select(models []*Model, name string) (*Model, error) {
 	}
 	want := strings.TrimPrefix(strings.TrimSuffix(path.Base(name), fileSuffix), filePrefix)
 	versions := make([]string, len(models))
+	_, err := parseVersion(want)
 	for i, m := range models {
-		if m.version == want {
+		// Numeric equality, as for ordering: 2026.01 and 2026.1.0 name 2026.1.
+		if m.version == want || (err == nil && CompareVersions(m.version, want) == 0) {
 			return m, nil
 		}
 		versions[i] = m.version

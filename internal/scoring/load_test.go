@@ -68,6 +68,8 @@ func TestLoadModelsAndSelect(t *testing.T) {
 		{"scorecard-2026.2", "2026.2"},
 		{"scorecard-2026.2.yaml", "2026.2"},
 		{"models/scorecard-2026.10.yaml", "2026.10"},
+		{"2026.02", "2026.2"},
+		{"2026.2.0", "2026.2"},
 	}
 	for _, tt := range tests {
 		m, err := Select(ms, tt.name)

@@ -13,6 +13,7 @@ import (
 type Model struct {
 	name        string
 	version     string
+	versionLine int
 	description string
 	file        string
 	digest      string
@@ -70,7 +71,7 @@ func (m *Model) Digest() string { return m.digest }
 // Scaling returns the score-to-odds scaling.
 func (m *Model) Scaling() Scaling { return m.scaling }
 
-// MinScore and MaxScore are the lowest and highest scores the model can give.
+// MinScore is the lowest score the model can give.
 func (m *Model) MinScore() int { return m.minScore }
 
 // MaxScore is the highest score the model can give.

@@ -36,11 +36,10 @@ func Parse(file string, data []byte) (*Model, error) {
 	sum := sha256.Sum256(data)
 	m := &Model{file: file, digest: hex.EncodeToString(sum[:])}
 	m.name, _ = root.text("name", true)
-	var vline int
-	m.version, vline = root.raw("version")
+	m.version, m.versionLine = root.raw("version")
 	if m.version != "" {
 		if _, err := parseVersion(m.version); err != nil {
-			p.add(vline, "version", "%v", err)
+			p.add(m.versionLine, "version", "%v", err)
 		}
 	}
 	m.description, _ = root.text("description", true)
