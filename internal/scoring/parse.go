@@ -46,12 +46,14 @@ func Parse(file string, data []byte) (*Model, error) {
 	if n := root.get("scaling", true); n != nil {
 		m.scaling = parseScaling(p, n)
 	}
-	for i, n := range root.sequence("characteristics") {
+	chars, _ := root.sequence("characteristics")
+	for i, n := range chars {
 		if c, ok := parseCharacteristic(p, n, fmt.Sprintf("characteristics[%d]", i)); ok {
 			m.chars = append(m.chars, c)
 		}
 	}
-	for i, n := range root.sequence("classes") {
+	classes, _ := root.sequence("classes")
+	for i, n := range classes {
 		if c, ok := parseClass(p, n, fmt.Sprintf("classes[%d]", i)); ok {
 			m.classes = append(m.classes, c)
 		}
@@ -111,7 +113,8 @@ func parseCharacteristic(p *problems, n *yaml.Node, path string) (characteristic
 		c.reason = parseReason(p, rn, path+".reason")
 	}
 	var missing []bin
-	for i, bn := range mm.sequence("bins") {
+	bins, binsOK := mm.sequence("bins")
+	for i, bn := range bins {
 		b, isMissing, ok := parseBin(p, bn, fmt.Sprintf("%s.bins[%d]", path, i), c.kind)
 		switch {
 		case isMissing:
@@ -122,6 +125,7 @@ func parseCharacteristic(p *problems, n *yaml.Node, path string) (characteristic
 	}
 	mm.done()
 	switch {
+	case !binsOK:
 	case len(missing) == 0:
 		p.add(c.line, path, "%s: no missing bin: add a bin with \"missing: true\" for clients without this value", c.feature)
 	case len(missing) > 1:

@@ -111,6 +111,10 @@ func TestParseRefusesEdits(t *testing.T) {
 		{"no scaling", "scaling:\n  base_score: 600\n  base_odds: 50\n  pdo: 20\n", "", 2, `missing required key "scaling"`},
 		{"scaling is a list", "scaling:\n  base_score: 600\n  base_odds: 50\n  pdo: 20\n", "scaling: [600, 50, 20]\n", 5, "scaling: must be a mapping of keys to values, got a list"},
 		{"classes empty", "classes:\n  - {class: A, from: 180}\n  - {class: B, from: 150, below: 180}\n  - {class: C, from: 120, below: 150}\n  - {class: D, from: 90, below: 120}\n  - {class: E, below: 90}", "classes: []", 81, "classes: must not be empty"},
+		{"version a list", `version: "1.0"`, `version: [1, 0]`, 3, "version: must be a single value, got a list"},
+		{"feature a number", "feature: dispute_rate_12m", "feature: 12", 67, "feature: must be text, got the number 12"},
+		{"bins a mapping", "    bins:\n      - {below: 0.05, points: 10}\n      - {from: 0.05, points: 5}\n      - {missing: true, points: 10}",
+			"    bins: {below: 1}", 77, "bins: must be a list, got a mapping"},
 		{"name empty", "name: Test scorecard", `name: ""`, 2, "name: must not be empty"},
 	}
 	for _, tt := range tests {
@@ -150,6 +154,9 @@ func TestParseValid(t *testing.T) {
 	info := m.Info()
 	if info.Name != "Test scorecard" || info.Version != "1.0" || info.File != "valid.yaml" {
 		t.Errorf("info %+v", info)
+	}
+	if m.Name() != info.Name || m.Description() != info.Description || m.File() != info.File || m.Digest() != info.Digest {
+		t.Errorf("accessors disagree with Info")
 	}
 	if info.MinScore != 15 || info.MaxScore != 210 {
 		t.Errorf("score range %d..%d, want 15..210", info.MinScore, info.MaxScore)

@@ -95,6 +95,9 @@ func TestScoreByHand(t *testing.T) {
 			if want := roundPD(1 / (1 + 50*math.Exp2(float64(tt.wantScore-600)/20))); r.PD != want {
 				t.Errorf("pd %v, want %v", r.PD, want)
 			}
+			if want := 50 * math.Exp2(float64(tt.wantScore-600)/20); math.Abs(r.Odds()-want) > 1e-9*want {
+				t.Errorf("odds %v, want %v", r.Odds(), want)
+			}
 			if r.ModelVersion != "1.0" || r.ModelName != "Test scorecard" || r.Scaling != m.Scaling() {
 				t.Errorf("model fields %q %q %+v", r.ModelVersion, r.ModelName, r.Scaling)
 			}

@@ -247,20 +247,22 @@ func (m *mapping) boolean(key string) (b bool, line int, ok bool) {
 	return b, v.Line, true
 }
 
-// sequence reads a required list.
-func (m *mapping) sequence(key string) []*yaml.Node {
+// sequence reads a required list; ok is false when it is absent or not a list (the problem is
+// recorded), so that callers do not pile "nothing in it" problems on top.
+func (m *mapping) sequence(key string) (items []*yaml.Node, ok bool) {
 	v := m.get(key, true)
 	if v == nil {
-		return nil
+		return nil, false
 	}
 	if v.Kind != yaml.SequenceNode {
 		m.p.add(v.Line, m.sub(key), "must be a list, got %s", describe(v))
-		return nil
+		return nil, false
 	}
 	if len(v.Content) == 0 {
 		m.p.add(v.Line, m.sub(key), "must not be empty")
+		return nil, false
 	}
-	return v.Content
+	return v.Content, true
 }
 
 // describe names what a node holds, for messages such as "must be a number, got text "ten"".
