@@ -14,12 +14,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/topdown"
+
+	"github.com/credorisk/credo/internal/fault"
 )
 
 // DefaultEvalTimeout bounds one evaluation when Options.EvalTimeout is 0
@@ -88,9 +91,23 @@ func (e *Engine) EvalTimeout() time.Duration { return e.timeout }
 // log line.
 func (e *Engine) Evaluate(ctx context.Context, in *Input) Result {
 	if err := in.Validate(); err != nil {
-		return failSafe(fmt.Errorf("%w: %w", ErrInput, err))
+		return failSafe(fmt.Errorf("%w: %s: %w", ErrInput, fieldList(err), err))
 	}
 	return e.eval(ctx, in.Value())
+}
+
+// fieldList spells out a validation error's fields for the log line (fault.Error's text is only
+// its message).
+func fieldList(err error) string {
+	var fe *fault.Error
+	if !errors.As(err, &fe) {
+		return ""
+	}
+	parts := make([]string, len(fe.Fields))
+	for i, f := range fe.Fields {
+		parts[i] = f.Field + " " + f.Message
+	}
+	return strings.Join(parts, "; ")
 }
 
 // EvaluateJSON decides on a logged input document as it was logged, for replay and for trying a

@@ -23,11 +23,12 @@ type checked struct {
 }
 
 // check parses, validates and compiles a version, collecting every problem so a credit manager
-// fixes them in one round: parse errors of all files, data errors, then compile errors (the
-// compiler runs only on modules that parse). forTests keeps print() for the test runner and lets
+// fixes them in one round: parse errors of all files and data errors, or data errors and compile
+// errors when every module parses. forTests keeps print() for the test runner and lets
 // it add its own compiler stages.
 func check(ctx context.Context, modules map[string]string, data []byte, dataSchemaJSON []byte, forTests bool) (*checked, error) {
 	var diags []Diagnostic
+	parseFailed := false
 	parsed := make(map[string]*ast.Module, len(modules))
 	popts := ast.ParserOptions{RegoVersion: ast.RegoV1, ProcessAnnotation: true}
 	for _, name := range slices.Sorted(maps.Keys(modules)) {
@@ -38,6 +39,7 @@ func check(ctx context.Context, modules map[string]string, data []byte, dataSche
 		m, err := ast.ParseModuleWithOpts(name, modules[name], popts)
 		if err != nil {
 			diags = append(diags, diagnosticsOf(err, name)...)
+			parseFailed = true
 			continue
 		}
 		parsed[name] = m
@@ -52,30 +54,12 @@ func check(ctx context.Context, modules map[string]string, data []byte, dataSche
 	}
 	diags = append(diags, dataDiags...)
 
-	schema, err := inputSchema()
+	c, err := newCompiler(tables, forTests)
 	if err != nil {
-		return nil, fmt.Errorf("load input schema: %w", err)
+		return nil, err
 	}
-	var inSchema any
-	if err := util.UnmarshalJSON(schema, &inSchema); err != nil {
-		return nil, fmt.Errorf("read input schema: %w", err)
-	}
-	ss := ast.NewSchemaSet()
-	ss.Put(ast.SchemaRootRef, inSchema)
-	c := ast.NewCompiler().
-		WithCapabilities(restrictedCapabilities()).
-		WithDefaultRegoVersion(ast.RegoV1).
-		WithSchemas(ss).
-		WithEnablePrintStatements(forTests).
-		WithPathConflictsCheck(dataConflict(tables))
-	if forTests {
-		// The test runner compiles the modules itself, after adding its stages.
-		if len(diags) > 0 {
-			return nil, &CompileError{Diagnostics: diags}
-		}
-		return &checked{modules: parsed, data: tables, compiler: c}, nil
-	}
-	if len(parsed) > 0 {
+	// Compile errors after a parse error would mostly be echoes of it (rules not found).
+	if len(parsed) > 0 && !parseFailed {
 		if c.Compile(parsed); c.Failed() {
 			diags = append(diags, diagnosticsOf(c.Errors, "")...)
 		} else if len(c.GetRulesExact(ast.MustParseRef(DecisionQuery))) == 0 {
@@ -86,7 +70,34 @@ func check(ctx context.Context, modules map[string]string, data []byte, dataSche
 	if len(diags) > 0 {
 		return nil, &CompileError{Diagnostics: diags}
 	}
+	if forTests {
+		// The test runner compiles the modules itself, after adding its own stages.
+		if c, err = newCompiler(tables, true); err != nil {
+			return nil, err
+		}
+	}
 	return &checked{modules: parsed, data: tables, compiler: c}, nil
+}
+
+// newCompiler configures a compiler for policies: Rego v1, restricted builtins, input typed by
+// policies/schema/input.json, no package over the data tables; print() only for tests.
+func newCompiler(tables map[string]any, forTests bool) (*ast.Compiler, error) {
+	schema, err := inputSchema()
+	if err != nil {
+		return nil, fmt.Errorf("load input schema: %w", err)
+	}
+	var inSchema any
+	if err := util.UnmarshalJSON(schema, &inSchema); err != nil {
+		return nil, fmt.Errorf("read input schema: %w", err)
+	}
+	ss := ast.NewSchemaSet()
+	ss.Put(ast.SchemaRootRef, inSchema)
+	return ast.NewCompiler().
+		WithCapabilities(restrictedCapabilities()).
+		WithDefaultRegoVersion(ast.RegoV1).
+		WithSchemas(ss).
+		WithEnablePrintStatements(forTests).
+		WithPathConflictsCheck(dataConflict(tables)), nil
 }
 
 // checkDataFile parses data.json and checks it against the tables' schema.

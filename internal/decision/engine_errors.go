@@ -83,7 +83,7 @@ func diagnosticsOf(err error, file string) []Diagnostic {
 	}
 	out := make([]Diagnostic, 0, len(errs))
 	for _, e := range errs {
-		d := Diagnostic{File: file, Code: e.Code, Message: e.Message}
+		d := Diagnostic{File: file, Code: e.Code, Message: e.Message + hint(e)}
 		if e.Location != nil {
 			if e.Location.File != "" {
 				d.File = e.Location.File
@@ -93,4 +93,24 @@ func diagnosticsOf(err error, file string) []Diagnostic {
 		out = append(out, forbiddenDiagnostic(d))
 	}
 	return out
+}
+
+// hint adds what the type checker knows to a bad reference: the fields the schema offers or the
+// type it wants, which the one-line message leaves out.
+func hint(e *ast.Error) string {
+	d, ok := e.Details.(*ast.RefErrInvalidDetail)
+	if !ok {
+		return ""
+	}
+	if len(d.OneOf) > 0 {
+		names := make([]string, len(d.OneOf))
+		for i, v := range d.OneOf {
+			names[i] = strings.Trim(v.String(), `"`)
+		}
+		return " (expected one of: " + strings.Join(names, ", ") + ")"
+	}
+	if d.Want != nil {
+		return fmt.Sprintf(" (expected %v)", d.Want)
+	}
+	return ""
 }
