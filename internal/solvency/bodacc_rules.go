@@ -161,8 +161,9 @@ type insolvencyState struct {
 	warnings      []string
 }
 
-// foldNotices applies corrections (rectificatif replaces, annulation and rétractation remove) in
-// publication order, then plays the remaining judgments in judgment order.
+// foldNotices applies corrections (rectificatif replaces, annulation and rétractation remove, and
+// cancelling a rectificatif restores what it replaced) in publication order, then plays the
+// remaining judgments in judgment order.
 func foldNotices(ns []notice) insolvencyState {
 	var st insolvencyState
 	byPublication := slices.Clone(ns)
@@ -170,18 +171,27 @@ func foldNotices(ns []notice) insolvencyState {
 		return cmp.Or(cmp.Compare(a.published, b.published), cmp.Compare(a.number, b.number))
 	})
 	live := map[string]notice{}
+	replaced := map[string]notice{} // rectification key -> the notice it replaced
 	for _, n := range byPublication {
 		retraction := strings.Contains(foldFrench(n.famille), "retractation") || strings.Contains(foldFrench(n.nature), "retractation")
 		switch {
 		case n.typeAvis == "annulation" || retraction:
-			if _, ok := live[n.ref]; ok {
-				delete(live, n.ref)
-			} else {
+			if _, ok := live[n.ref]; !ok {
 				st.warnings = append(st.warnings, fmt.Sprintf("BODACC %s %s refers to notice %q, not found", n.key, n.typeAvis, n.ref))
+				continue
+			}
+			delete(live, n.ref)
+			// Cancelling a rectification restores what it had replaced: the correction, not the
+			// original judgment, was published in error.
+			if orig, ok := replaced[n.ref]; ok {
+				live[orig.key] = orig
 			}
 		case n.typeAvis == "rectificatif":
-			delete(live, n.ref) // the rectification carries the full corrected notice
-			live[n.key] = n
+			if orig, ok := live[n.ref]; ok {
+				replaced[n.key] = orig
+				delete(live, n.ref)
+			}
+			live[n.key] = n // the rectification carries the full corrected notice
 		default:
 			live[n.key] = n
 		}

@@ -2,6 +2,7 @@ package solvency
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/credorisk/credo/internal/fault"
@@ -20,7 +21,13 @@ func (c Company) SIREN() (string, error) {
 	if id == "" {
 		return "", unsupported("the client has no registration id")
 	}
-	if strings.HasPrefix(id, "FR") && len(id) == 13 && allDigits(id[4:]) {
+	if strings.HasPrefix(id, "FR") && len(id) == 13 && allDigits(id[2:]) {
+		// FR + 2-digit key + SIREN; the key is (12 + 3 × (SIREN mod 97)) mod 97.
+		key, _ := strconv.Atoi(id[2:4])
+		n, _ := strconv.Atoi(id[4:])
+		if key != (12+3*(n%97))%97 {
+			return "", unsupported(fmt.Sprintf("registration id %q has a wrong VAT key", c.RegistrationID))
+		}
 		id = id[4:]
 	}
 	switch {

@@ -131,10 +131,14 @@ func (f *fetcher) run(ctx context.Context, c Company, do func(ctx context.Contex
 		f.breaker.release()
 		f.fetched("unsupported", start)
 		return Snapshot{}, err
-	case ctx.Err() != nil:
+	case ctx.Err() != nil || errors.Is(err, errLimiterWait):
+		// The caller gave up (or could not wait for our own rate limit): no verdict on the provider.
 		f.breaker.release()
 		f.fetched("error", start)
-		return Snapshot{}, fmt.Errorf("solvency provider %s: %w", f.name, ctx.Err())
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return Snapshot{}, fmt.Errorf("solvency provider %s: %w", f.name, err)
 	default:
 		f.breaker.failure()
 		f.fetched("error", start)
@@ -148,6 +152,9 @@ func (f *fetcher) fetched(outcome string, start time.Time) {
 		h(f.name, outcome, f.opts.Now().Sub(start))
 	}
 }
+
+// errLimiterWait: the caller's deadline ends before the client-side rate limit lets a request go.
+var errLimiterWait = errors.New("the rate limit allows no request before the deadline")
 
 // response is a successful exchange: the status (2xx, or 404 when the caller accepts it) and the
 // body, already checked to be JSON.
@@ -218,7 +225,7 @@ func (f *fetcher) getJSON(ctx context.Context, url string, header http.Header, a
 func (f *fetcher) attempt(ctx context.Context, url string, header http.Header, accept404 bool) (response, int, time.Duration, error) {
 	if f.limiter != nil {
 		if err := f.limiter.Wait(ctx); err != nil {
-			return response{}, 0, 0, fmt.Errorf("waiting for the rate limiter: %w", err)
+			return response{}, 0, 0, fmt.Errorf("%w: %v", errLimiterWait, err)
 		}
 	}
 	rctx, cancel := context.WithTimeout(ctx, f.opts.Timeout)
