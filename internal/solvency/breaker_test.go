@@ -18,7 +18,7 @@ type fakeClock struct {
 	now time.Time
 }
 
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 func (c *fakeClock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 func TestBreakerStates(t *testing.T) {
@@ -38,7 +38,7 @@ func TestBreakerStates(t *testing.T) {
 		{"fail", false, BreakerClosed}, {"fail", false, BreakerClosed}, {"fail", false, BreakerOpen},
 		{"allow", false, BreakerOpen},
 		{"wait", false, BreakerOpen},
-		{"allow", true, BreakerHalfOpen}, // the trial
+		{"allow", true, BreakerHalfOpen},  // the trial
 		{"allow", false, BreakerHalfOpen}, // only one trial at a time
 		{"fail", false, BreakerOpen},      // the trial failed: open again, new cool-down
 		{"allow", false, BreakerOpen},

@@ -102,7 +102,9 @@ func TestFetchFailures(t *testing.T) {
 			opts: func(o *HTTPOptions) {
 				o.MaxAttempts, o.BaseBackoff, o.MaxBackoff, o.MaxTotal = 10000, 10*time.Millisecond, 10*time.Millisecond, 150*time.Millisecond
 			},
-			handler: func(t *testing.T, n int, w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusInternalServerError) }},
+			handler: func(t *testing.T, n int, w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusInternalServerError)
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,7 +116,11 @@ func TestFetchFailures(t *testing.T) {
 			}
 			var outcomes []string
 			var mu sync.Mutex
-			opts.Hooks.OnFetch = func(p, outcome string, _ time.Duration) { mu.Lock(); outcomes = append(outcomes, p+":"+outcome); mu.Unlock() }
+			opts.Hooks.OnFetch = func(p, outcome string, _ time.Duration) {
+				mu.Lock()
+				outcomes = append(outcomes, p+":"+outcome)
+				mu.Unlock()
+			}
 			s, _ := NewSIRENE(srv.URL, "k", 6000, opts)
 			snap, err := s.Fetch(context.Background(), company)
 			if tt.wantErr == nil {
