@@ -46,6 +46,9 @@ func (c Config) LogValue() slog.Value {
 // String is LogValue's text, so that printing a Config never shows a key.
 func (c Config) String() string { return c.LogValue().String() }
 
+// GoString keeps %#v from printing keys too.
+func (c Config) GoString() string { return c.String() }
+
 // ConfigFromEnv reads the CREDO_* solvency variables. A provider given half its settings (an
 // address without a key) is an error rather than silently off: that is a mistake to fix.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
