@@ -211,10 +211,12 @@ func parseBureauReport(body []byte, m *Mapping, currency string) (Snapshot, erro
 	return s, nil
 }
 
+var statusSeparators = strings.NewReplacer("-", "", " ", "", "_", "")
+
 // bureauCompanyStatus maps Creditsafe's status values ("Active", "NonActive") and common
 // synonyms.
 func bureauCompanyStatus(status string) string {
-	switch strings.ToLower(strings.NewReplacer("-", "", " ", "", "_", "").Replace(status)) {
+	switch strings.ToLower(statusSeparators.Replace(foldFrench(status))) {
 	case "active", "actif":
 		return StatusActive
 	case "nonactive", "inactive", "closed", "dissolved", "ceased", "struckoff", "ferme", "fermee", "radiee", "cessee":

@@ -44,9 +44,11 @@ func unsupported(msg string) error {
 		Fields: []fault.FieldError{fault.Field("registration_id", "%s", msg)}}
 }
 
+var registrationSeparators = strings.NewReplacer(" ", "", ".", "", "-", "", "\u00a0", "", "\u202f", "")
+
 // normalizeRegistrationID removes what people type inside company numbers.
 func normalizeRegistrationID(s string) string {
-	return strings.ToUpper(strings.NewReplacer(" ", "", ".", "", "-", "", "\u00a0", "", "\u202f", "").Replace(strings.TrimSpace(s)))
+	return strings.ToUpper(registrationSeparators.Replace(strings.TrimSpace(s)))
 }
 
 func allDigits(s string) bool {

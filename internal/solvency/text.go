@@ -7,20 +7,58 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/credorisk/credo/internal/ledger"
 )
 
-// foldFrench lower-cases s and removes French accents and typographic apostrophes, so wording
-// rules match "clôture", "cloture" and "CLÔTURE" alike.
-var frenchFolder = strings.NewReplacer(
-	"à", "a", "â", "a", "ä", "a", "é", "e", "è", "e", "ê", "e", "ë", "e", "î", "i", "ï", "i",
-	"ô", "o", "ö", "o", "ù", "u", "û", "u", "ü", "u", "ç", "c", "œ", "oe", "æ", "ae", "ÿ", "y",
-	"’", "'", "‘", "'", "\u00a0", " ", "\u202f", " ",
-)
-
+// foldFrench lower-cases s, removes French accents, turns typographic apostrophes into ' and
+// collapses spaces, so wording rules match "clôture", "cloture" and "CLÔTURE" alike. One pass:
+// it runs on every judgment of every notice.
 func foldFrench(s string) string {
-	return strings.Join(strings.Fields(frenchFolder.Replace(strings.ToLower(s))), " ")
+	var b strings.Builder
+	b.Grow(len(s))
+	pendingSpace := false
+	for _, r := range s {
+		r = unicode.ToLower(r)
+		var two string
+		switch r {
+		case 'à', 'â', 'ä':
+			r = 'a'
+		case 'é', 'è', 'ê', 'ë':
+			r = 'e'
+		case 'î', 'ï':
+			r = 'i'
+		case 'ô', 'ö':
+			r = 'o'
+		case 'ù', 'û', 'ü':
+			r = 'u'
+		case 'ç':
+			r = 'c'
+		case 'ÿ':
+			r = 'y'
+		case 'œ':
+			two = "oe"
+		case 'æ':
+			two = "ae"
+		case '’', '‘':
+			r = '\''
+		}
+		if unicode.IsSpace(r) {
+			pendingSpace = b.Len() > 0
+			continue
+		}
+		if pendingSpace {
+			b.WriteByte(' ')
+			pendingSpace = false
+		}
+		if two != "" {
+			b.WriteString(two)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 var frenchMonths = map[string]time.Month{
