@@ -38,7 +38,7 @@ type HTTPOptions struct {
 
 func (o HTTPOptions) withDefaults() HTTPOptions {
 	if o.Client == nil {
-		o.Client = &http.Client{}
+		o.Client = &http.Client{CheckRedirect: sameHostRedirects}
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Second
@@ -161,6 +161,7 @@ var errLimiterWait = errors.New("the rate limit allows no request before the dea
 type response struct {
 	Status int
 	Body   []byte
+	URL    *url.URL // the URL that answered, after redirects
 }
 
 // getJSON sends GET url with the headers, retrying transient failures, and returns a JSON body.
@@ -245,6 +246,9 @@ func (f *fetcher) attempt(ctx context.Context, url string, header http.Header, a
 		if ctx.Err() != nil {
 			return response{}, 0, 0, ctx.Err() // the whole fetch is over: no retry
 		}
+		if errors.Is(err, errRedirect) {
+			return response{}, 0, 0, redactURL(err)
+		}
 		return response{}, 0, 0, retry.RetryableError(redactURL(err))
 	}
 	defer res.Body.Close()
@@ -283,7 +287,22 @@ func (f *fetcher) attempt(ctx context.Context, url string, header http.Header, a
 	if !json.Valid(body) {
 		return response{}, status, 0, fmt.Errorf("%w: body is not valid JSON", ErrMalformed)
 	}
-	return response{Status: status, Body: body}, status, 0, nil
+	return response{Status: status, Body: body, URL: res.Request.URL}, status, 0, nil
+}
+
+// errRedirect is a refused redirect: a configuration matter, not worth a retry.
+var errRedirect = errors.New("refused redirect")
+
+// sameHostRedirects follows at most 5 redirects and only within the same host: the default client
+// would copy custom key headers (X-INSEE-Api-Key-Integration) to any host a provider points at.
+func sameHostRedirects(req *http.Request, via []*http.Request) error {
+	if len(via) >= 5 {
+		return fmt.Errorf("%w: more than 5", errRedirect)
+	}
+	if req.URL.Host != via[0].URL.Host {
+		return fmt.Errorf("%w to another host %s", errRedirect, req.URL.Host)
+	}
+	return nil
 }
 
 // checkJSONContentType accepts application/json and any +json type.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 
@@ -63,7 +64,18 @@ func (s *SIRENE) Fetch(ctx context.Context, c Company) (Snapshot, error) {
 			return Snapshot{NotFound: true, CompanyStatus: StatusUnknown,
 				Warnings: []string{fmt.Sprintf("SIREN %s is unknown to the Sirene register", siren)}}, nil
 		}
-		return parseSIRENE(resp.Body, siren)
+		// INSEE answers 301 for a duplicate legal unit, pointing to the one that remains.
+		answered := siren
+		if resp.URL != nil {
+			if last := path.Base(resp.URL.Path); last != siren && len(last) == 9 && allDigits(last) {
+				answered = last
+			}
+		}
+		snap, err := parseSIRENE(resp.Body, answered)
+		if err == nil && answered != siren {
+			snap.Warnings = append(snap.Warnings, fmt.Sprintf("SIREN %s is a duplicate: Sirene answered for %s", siren, answered))
+		}
+		return snap, err
 	})
 }
 

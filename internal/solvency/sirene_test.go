@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -170,5 +172,51 @@ func TestSIRENERateLimiterHoldsRequests(t *testing.T) {
 	}
 	if h.count() != 1 {
 		t.Errorf("%d requests reached INSEE, want 1", h.count())
+	}
+}
+
+func TestSIRENEFollowsDuplicateRedirect(t *testing.T) {
+	var h hits
+	var srv *httptest.Server
+	srv = MustServer(t, func(w http.ResponseWriter, r *http.Request) {
+		h.add()
+		if r.Header.Get("X-INSEE-Api-Key-Integration") != "k" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		switch r.URL.Path {
+		case "/siren/812345676":
+			http.Redirect(w, r, srv.URL+"/siren/904123783", http.StatusMovedPermanently)
+		case "/siren/904123783":
+			writeJSON(w, http.StatusOK, MustReadTestdata(t, "sirene_active.json"))
+		}
+	})
+	s, _ := NewSIRENE(srv.URL, "k", 6000, fastOptions())
+	snap, err := s.Fetch(context.Background(), Company{ClientID: "C-7", RegistrationID: "812345676"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.CompanyStatus != StatusActive || len(snap.Warnings) != 1 || !strings.Contains(snap.Warnings[0], "duplicate") || h.count() != 2 {
+		t.Errorf("snapshot %+v after %d requests", snap, h.count())
+	}
+}
+
+func TestRedirectToAnotherHostIsRefused(t *testing.T) {
+	var leaked atomic.Bool
+	other := MustServer(t, func(w http.ResponseWriter, r *http.Request) {
+		leaked.Store(r.Header.Get("X-INSEE-Api-Key-Integration") != "")
+		writeJSON(w, http.StatusOK, MustReadTestdata(t, "sirene_active.json"))
+	})
+	srv := MustServer(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, strings.Replace(other.URL, "127.0.0.1", "localhost", 1)+"/siren/904123783", http.StatusFound)
+	})
+	s, _ := NewSIRENE(srv.URL, "k", 6000, fastOptions())
+	_, err := s.Fetch(context.Background(), Company{ClientID: "C-7", RegistrationID: "904123783"})
+	var fe *FetchError
+	if !errors.As(err, &fe) || !errors.Is(err, errRedirect) || fe.Attempts != 1 {
+		t.Errorf("err = %v, want one refused redirect", err)
+	}
+	if leaked.Load() {
+		t.Error("the key reached another host")
 	}
 }

@@ -64,7 +64,8 @@ type Insolvency struct {
 	Open bool   `json:"open"`
 	Kind string `json:"kind,omitempty"`
 	// JudgmentDate is the date of the judgment that put the proceeding in its current state
-	// (opening, conversion, plan).
+	// (opening, conversion, plan); for a closed proceeding, that of its last judgment before the
+	// closure.
 	JudgmentDate *ledger.Date `json:"judgment_date,omitempty"`
 	// ClosedDate is set when the latest proceeding ended (clôture, end of proceeding).
 	ClosedDate *ledger.Date `json:"closed_date,omitempty"`
