@@ -2,7 +2,9 @@ package decision
 
 import (
 	"context"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/credorisk/credo/internal/ledger"
@@ -117,5 +119,40 @@ func TestDefaultPolicyRules(t *testing.T) {
 				t.Errorf("reasons %v, want %v", got, tt.codes)
 			}
 		})
+	}
+}
+
+// TestReadmeDocumentsThePolicy: every reason code the policy can give and every forbidden builtin
+// is in policies/README.md, and the README lists no code the policy does not have.
+func TestReadmeDocumentsThePolicy(t *testing.T) {
+	readme := MustReadFile(t, "../../policies/README.md")
+	modules, _ := MustReadPolicies(t)
+	inPolicy := map[string]bool{}
+	for _, m := range regexp.MustCompile(`"code": "([A-Z_]+)"`).FindAllStringSubmatch(modules["credit.rego"], -1) {
+		inPolicy[m[1]] = true
+	}
+	if len(inPolicy) < 15 {
+		t.Fatalf("found %d codes in credit.rego", len(inPolicy))
+	}
+	table := regexp.MustCompile("(?m)^\\| `([A-Z_]+)` \\| (deny|review|information) \\|")
+	inReadme := map[string]bool{}
+	for _, m := range table.FindAllStringSubmatch(string(readme), -1) {
+		inReadme[m[1]] = true
+	}
+	for code := range inPolicy {
+		if !inReadme[code] {
+			t.Errorf("%s is not in the README's rules table", code)
+		}
+	}
+	for code := range inReadme {
+		if !inPolicy[code] {
+			t.Errorf("the README documents %s, which credit.rego does not give", code)
+		}
+	}
+	for _, f := range forbiddenBuiltins {
+		name := strings.TrimSuffix(f.name, ".")
+		if !strings.Contains(string(readme), "`"+name) {
+			t.Errorf("forbidden builtin %s is not in the README", f.name)
+		}
 	}
 }

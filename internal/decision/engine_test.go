@@ -17,11 +17,12 @@ import (
 	"github.com/credorisk/credo/internal/ledger"
 )
 
-// MustCompileDefault compiles the embedded default policy.
+// MustCompileDefault compiles the embedded default policy. Its deadline is generous: these tests
+// check decisions, and a busy test machine must not turn one into a timeout.
 func MustCompileDefault(t testing.TB) *Engine {
 	t.Helper()
 	modules, data := MustReadPolicies(t)
-	e, err := Compile(context.Background(), modules, data, Options{})
+	e, err := Compile(context.Background(), modules, data, Options{EvalTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatalf("compile default policy: %v", err)
 	}
@@ -76,14 +77,17 @@ func baseInput() *Input {
 }
 
 func TestCompileDefaultPolicy(t *testing.T) {
-	e := MustCompileDefault(t)
+	modules, data := MustReadPolicies(t)
+	e, err := Compile(context.Background(), modules, data, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !strings.HasPrefix(e.Hash(), "sha256:") || len(e.Hash()) != len("sha256:")+64 {
 		t.Errorf("hash %q", e.Hash())
 	}
 	if e.EvalTimeout() != DefaultEvalTimeout {
 		t.Errorf("timeout %v, want %v", e.EvalTimeout(), DefaultEvalTimeout)
 	}
-	modules, data := MustReadPolicies(t)
 	if _, ok := modules["credit.rego"]; !ok {
 		t.Errorf("modules %v lack credit.rego", len(modules))
 	}
@@ -231,4 +235,13 @@ func TestCompileErrorUnwrapsToFault(t *testing.T) {
 	if !errors.As(err, &fe) || len(fe.Fields) != len(ce.Diagnostics) || fe.Fields[0].Field != "p.rego" || fe.Fields[0].Line == 0 {
 		t.Errorf("fault fields %+v for %+v", fe, ce.Diagnostics)
 	}
+}
+
+func MustReadFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
