@@ -203,7 +203,8 @@ func (f *fetcher) getJSON(ctx context.Context, url string, header http.Header, a
 		if ra > f.opts.MaxRetryAfter {
 			// The provider asks for a longer pause than we are willing to wait: give up now
 			// rather than hammer it early.
-			return r, fmt.Errorf("%w: Retry-After %s exceeds the %s cap", ErrRateLimited, ra, f.opts.MaxRetryAfter)
+			// Unwrap: the cause must no longer be marked retryable.
+			return r, fmt.Errorf("%w; Retry-After %s exceeds the %s cap", errors.Unwrap(err), ra, f.opts.MaxRetryAfter)
 		}
 		if ra > 0 {
 			mu.Lock()

@@ -256,3 +256,18 @@ func TestCheckJSONContentType(t *testing.T) {
 		}
 	}
 }
+
+func TestLongRetryAfterOn503EndsRetries(t *testing.T) {
+	var h hits
+	srv := MustServer(t, func(w http.ResponseWriter, r *http.Request) {
+		h.add()
+		w.Header().Set("Retry-After", "3600")
+		w.WriteHeader(http.StatusServiceUnavailable)
+	})
+	s, _ := NewSIRENE(srv.URL, "k", 6000, fastOptions())
+	_, err := s.Fetch(context.Background(), Company{ClientID: "C-1", RegistrationID: "904123783"})
+	var fe *FetchError
+	if !errors.As(err, &fe) || fe.Status != 503 || h.count() != 1 || errors.Is(err, ErrRateLimited) || !strings.Contains(err.Error(), "Retry-After") {
+		t.Fatalf("err = %v after %d attempts", err, h.count())
+	}
+}
