@@ -100,8 +100,10 @@ func CountryCode(name string) (string, bool) {
 			return c, true
 		}
 	}
-	if len(name) == 2 && isCountryCode(name) {
-		return strings.ToUpper(name), true
+	// A code written as such ("FR"); lower case is left alone, as the UN writes "na" for
+	// "not available".
+	if len(name) == 2 && name == strings.ToUpper(name) && isCountryCode(name) {
+		return name, true
 	}
 	return "", false
 }
@@ -137,8 +139,8 @@ func buildCountries() {
 	for a := 'A'; a <= 'Z'; a++ {
 		for b := 'A'; b <= 'Z'; b++ {
 			r, err := language.ParseRegion(string([]rune{a, b}))
-			if err != nil || !r.IsCountry() {
-				continue
+			if err != nil || !r.IsCountry() || r.Canonicalize() != r {
+				continue // deprecated codes (DD for East Germany) would take today's names
 			}
 			code := r.String()
 			for _, d := range []*display.Dictionary{display.English, display.French} {

@@ -56,6 +56,7 @@ type indexedName struct {
 	ids      []int32   // vocabulary ids of toks
 	weights  []float64 // weight of each token
 	total    float64   // sum of weights
+	minor    float64   // weight of its initials and legal forms
 	numbers  bool      // holds a number token
 	strength NameStrength
 }
@@ -143,6 +144,9 @@ func NewIndex(entries []Entry) *Index {
 		for i, id := range n.ids {
 			n.weights[i] = ix.vocab[id].weight
 			n.total += n.weights[i]
+			if k := n.toks[i].kind; k == kindInitial || k == kindLegal {
+				n.minor += n.weights[i]
+			}
 			if k := n.toks[i].kind; k != kindLegal {
 				ix.postings[id] = appendPosting(ix.postings[id], posting{name: int32(ni), pos: uint8(i), span: 1})
 			}

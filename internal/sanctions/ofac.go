@@ -131,6 +131,19 @@ func readOFACCSV(file string, r io.Reader, fields int) ([][]string, error) {
 		}
 		rows = append(rows, rec)
 	}
+	// OFAC writes empty fields as "-0-". Only the very last field of a file may hold a part of
+	// that marker (the published add.csv ends with "-0"); anywhere else it is a row cut short.
+	for i, rec := range rows {
+		for j, f := range rec {
+			f = strings.TrimSpace(f)
+			if (f == "-" || f == "-0") && (i != len(rows)-1 || j != len(rec)-1) {
+				return nil, fmt.Errorf("ofac %s line %d: field %q cut short", file, i+1, f)
+			}
+			if f == "-" || f == "-0" {
+				rec[j] = ofacEmpty
+			}
+		}
+	}
 	if len(rows) == 0 && file == "sdn.csv" {
 		return nil, fmt.Errorf("ofac %s: no rows", file)
 	}

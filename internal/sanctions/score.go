@@ -231,7 +231,7 @@ func (ix *Index) plan(toks []token, st *scratch) *queryPlan {
 				break
 			}
 			var matches []vmatch
-			for _, m := range ix.lookupWord(key, kindWord, st) {
+			for _, m := range ix.lookupWordNear(key, st) {
 				if m.sim >= minCompoundSim {
 					m.span, m.how = true, "joined"
 					matches = append(matches, m)
@@ -249,9 +249,20 @@ func (ix *Index) plan(toks []token, st *scratch) *queryPlan {
 	return p
 }
 
+// lookupWordNear is lookupWord without the trigram stage, for query words read together: their
+// bar is high (minCompoundSim), which a word one edit away reaches and a word sharing a third
+// of the trigrams of a long concatenation rarely does.
+func (ix *Index) lookupWordNear(key string, st *scratch) []vmatch {
+	return ix.lookupWordStages(key, kindWord, st, false)
+}
+
 // lookupWord finds the vocabulary words similar to key: itself, those one deletion away on
 // either side, and those sharing enough trigrams; each is kept if its similarity passes.
 func (ix *Index) lookupWord(key string, kind tokenKind, st *scratch) []vmatch {
+	return ix.lookupWordStages(key, kind, st, true)
+}
+
+func (ix *Index) lookupWordStages(key string, kind tokenKind, st *scratch, trigrams bool) []vmatch {
 	var out []vmatch
 	exact, ok := ix.vocabID[key]
 	if ok {
@@ -278,7 +289,7 @@ func (ix *Index) lookupWord(key string, kind tokenKind, st *scratch) []vmatch {
 			try(id)
 		}
 	})
-	if len(key) < 5 {
+	if len(key) < 5 || !trigrams {
 		return out
 	}
 	// Trigram counting: a word sharing at least a third of the query's trigrams is compared.

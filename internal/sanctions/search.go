@@ -128,8 +128,10 @@ type scratch struct {
 	stamp   uint32
 	count   []uint16 // by vocabulary id: shared trigrams
 	touched []int32
-	head    []int32 // by name: first hit, -1 for none
-	names   []int32 // names with hits
+	acc     []float32 // by name: sum of the query weight of its hits, a loose upper bound
+	accN    []float32 // by name: sum of the name weight of its hits, a loose upper bound
+	head    []int32   // by name: first hit, -1 for none
+	names   []int32   // names with hits
 	hits    []hitRec
 }
 
@@ -145,6 +147,8 @@ func (ix *Index) getScratch() *scratch {
 	st := &scratch{
 		seen:  make([]uint32, len(ix.vocab)),
 		count: make([]uint16, len(ix.vocab)),
+		acc:   make([]float32, len(ix.names)),
+		accN:  make([]float32, len(ix.names)),
 		head:  make([]int32, len(ix.names)),
 	}
 	for i := range st.head {
@@ -155,7 +159,7 @@ func (ix *Index) getScratch() *scratch {
 
 func (ix *Index) putScratch(st *scratch) {
 	for _, n := range st.names {
-		st.head[n] = -1
+		st.head[n], st.acc[n], st.accN[n] = -1, 0, 0
 	}
 	st.names, st.hits = st.names[:0], st.hits[:0]
 	if st.stamp > 1<<31 {
@@ -165,27 +169,35 @@ func (ix *Index) putScratch(st *scratch) {
 	ix.pool.Put(st)
 }
 
-func (st *scratch) addHit(name int32, e edge) {
+func (st *scratch) addHit(name int32, e edge, qw, nw float64) {
 	if st.head[name] < 0 {
 		st.names = append(st.names, name)
 	}
 	st.hits = append(st.hits, hitRec{next: st.head[name], e: e})
 	st.head[name] = int32(len(st.hits) - 1)
+	st.acc[name] += float32(qw)
+	st.accN[name] += float32(nw)
 }
 
 // collect walks the posting lists of every matched vocabulary word and of every compound.
 func (ix *Index) collect(p *queryPlan, st *scratch) {
 	for _, s := range p.spans {
 		for _, m := range s.matches {
+			qw, nw := s.weight*m.sim, ix.vocab[m.id].weight*m.sim
 			for _, ps := range ix.postings[m.id] {
-				st.addHit(ps.name, edge{qs: uint8(s.start), qn: uint8(s.n), ns: ps.pos, nn: 1, sim: m.sim, how: m.how})
+				st.addHit(ps.name, edge{qs: uint8(s.start), qn: uint8(s.n), ns: ps.pos, nn: 1, sim: m.sim, how: m.how}, qw, nw)
 			}
 		}
 		if s.n != 1 || p.toks[s.start].kind != kindWord {
 			continue
 		}
 		for _, ps := range ix.compounds[s.key] {
-			st.addHit(ps.name, edge{qs: uint8(s.start), qn: 1, ns: ps.pos, nn: ps.span, sim: 1, how: "joined"})
+			n := &ix.names[ps.name]
+			nw := 0.0
+			for j := ps.pos; j < ps.pos+ps.span; j++ {
+				nw += n.weights[j]
+			}
+			st.addHit(ps.name, edge{qs: uint8(s.start), qn: 1, ns: ps.pos, nn: ps.span, sim: 1, how: "joined"}, s.weight, nw)
 		}
 	}
 }
@@ -222,12 +234,14 @@ func (ix *Index) upperBound(p *queryPlan, st *scratch, ni int32) float64 {
 		}
 		nw += n.weights[j] * nbest[j]
 	}
-	qb, nb := min(1, qw/p.total), 0.0
-	if n.total > 0 {
-		nb = min(1, nw/n.total)
-	}
+	return boundScore(min(1, qw/p.total), min(1, nw/n.total), words >= minNameSideWords)
+}
+
+// boundScore is the score formula of align without its reducing factors: given upper bounds of
+// the query and name coverages, it bounds the score.
+func boundScore(qb, nb float64, nameSide bool) float64 {
 	ub := qb * (1 - queryLambda*(1-nb))
-	if words >= minNameSideWords {
+	if nameSide {
 		ub = max(ub, nb*(1-nameLambda*(1-qb)))
 	}
 	return ub
@@ -260,8 +274,22 @@ func (ix *Index) Search(q Query) ([]Match, error) {
 		name int32
 		ub   float64
 	}
+	qMinor := 0.0 // query initials and legal forms count as matched in the bounds
+	for i, t := range p.toks {
+		if t.kind == kindInitial || t.kind == kindLegal {
+			qMinor += p.weights[i]
+		}
+	}
 	cands := make([]cand, 0, 64)
 	for _, ni := range st.names {
+		// The sums over all hits bound the coverages loosely but for free; the score formula
+		// grows with both, so a name they rule out is ruled out.
+		n := &ix.names[ni]
+		qb := min(1, (float64(st.acc[ni])+qMinor)/p.total)
+		nb := min(1, (float64(st.accN[ni])+n.minor)/n.total)
+		if boundScore(qb, nb, true)+maxBonus < minScore {
+			continue
+		}
 		if ub := ix.upperBound(p, st, ni); ub+maxBonus >= minScore {
 			cands = append(cands, cand{ni, ub})
 		}
@@ -336,17 +364,6 @@ func (t *topScores) set(entry int32, score float64, limit int) {
 	if len(t.scores) > limit {
 		t.entries, t.scores = t.entries[:limit], t.scores[:limit]
 	}
-}
-
-// minorWeight is the weight of a name's initials and legal forms.
-func (n *indexedName) minorWeight() float64 {
-	w := 0.0
-	for i, t := range n.toks {
-		if t.kind == kindInitial || t.kind == kindLegal {
-			w += n.weights[i]
-		}
-	}
-	return w
 }
 
 // rank orders the best match of each entry: score, then name strength, then list and id, so that

@@ -73,8 +73,10 @@ func wordSimilarity(a, b string) (float64, string) {
 	// One typo in a word of five letters or more is a strong sign of the same word even where
 	// Jaro-Winkler, which counts a substitution near the start heavily, says less ("drrgan" and
 	// "dragan" score 0.858); two typos need eight letters.
-	if s < typoSim {
-		if d := editDistance(a, b, 2); d == 1 && min(len(a), len(b)) >= 5 || d == 2 && min(len(a), len(b)) >= 8 {
+	// One or two edits keep Jaro-Winkler above 0.8 on words of five letters or more, so the
+	// edit distance is only computed where it can change the answer.
+	if s < typoSim && s >= 0.78 && abs(len(a)-len(b)) <= 2 && min(len(a), len(b)) >= 5 {
+		if d := editDistance(a, b, 2); d == 1 || d == 2 && min(len(a), len(b)) >= 8 {
 			s = typoSim
 		}
 	}
@@ -87,13 +89,23 @@ func wordSimilarity(a, b string) (float64, string) {
 // editDistance is the optimal-string-alignment distance (Levenshtein with transpositions of
 // neighbours), computed only up to limit: any larger distance returns limit+1.
 func editDistance(a, b string, limit int) int {
-	ra, rb := []rune(a), []rune(b)
+	if isASCII(a) && isASCII(b) {
+		return osaDistance([]byte(a), []byte(b), limit)
+	}
+	return osaDistance([]rune(a), []rune(b), limit)
+}
+
+func osaDistance[T byte | rune](ra, rb []T, limit int) int {
 	if abs(len(ra)-len(rb)) > limit {
 		return limit + 1
 	}
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
+	var buf [3][48]int
+	var prev2, prev, cur []int
+	if len(rb) < len(buf[0]) {
+		prev2, prev, cur = buf[0][:len(rb)+1], buf[1][:len(rb)+1], buf[2][:len(rb)+1]
+	} else {
+		prev2, prev, cur = make([]int, len(rb)+1), make([]int, len(rb)+1), make([]int, len(rb)+1)
+	}
 	for j := range prev {
 		prev[j] = j
 	}
