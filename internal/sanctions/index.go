@@ -57,7 +57,6 @@ type indexedName struct {
 	weights  []float64 // weight of each token
 	total    float64   // sum of weights
 	minor    float64   // weight of its initials and legal forms
-	numbers  bool      // holds a number token
 	strength NameStrength
 }
 
@@ -119,14 +118,11 @@ func NewIndex(entries []Entry) *Index {
 			n.ids = make([]int32, len(toks))
 			for i, t := range toks {
 				n.ids[i] = intern(t, int32(ei))
-				if t.kind == kindNumber {
-					n.numbers = true
-				}
 			}
 			ix.names = append(ix.names, n)
 		}
 	}
-	ix.maxIDF = math.Log(1 + float64(len(ix.entries)))
+	ix.maxIDF = math.Log(1 + float64(max(1, len(ix.entries)))) // an empty index still weighs words
 	for id := range ix.vocab {
 		v := &ix.vocab[id]
 		switch v.kind {
@@ -225,11 +221,12 @@ func forEachTrigram(s string, f func(string)) {
 	}
 }
 
-// concatWords joins adjacent plain words; ok is false if a token is not a plain word.
+// concatWords joins adjacent plain words and initials ("b r c" reads "brc"); ok is false if a
+// token is a number, a legal form or a word with digits.
 func concatWords(toks []token) (string, bool) {
 	var b strings.Builder
 	for _, t := range toks {
-		if t.kind != kindWord || hasDigit(t.key) {
+		if (t.kind != kindWord && t.kind != kindInitial) || hasDigit(t.key) {
 			return "", false
 		}
 		b.WriteString(t.key)

@@ -42,10 +42,9 @@ type qspan struct {
 }
 
 type vmatch struct {
-	id   int32
-	sim  float64
-	how  string
-	span bool // a compound of the query against a single listed word
+	id  int32
+	sim float64
+	how string
 }
 
 // edge is one candidate pairing of query tokens with name tokens.
@@ -233,7 +232,7 @@ func (ix *Index) plan(toks []token, st *scratch) *queryPlan {
 			var matches []vmatch
 			for _, m := range ix.lookupWordNear(key, st) {
 				if m.sim >= minCompoundSim {
-					m.span, m.how = true, "joined"
+					m.how = "joined"
 					matches = append(matches, m)
 				}
 			}

@@ -44,6 +44,8 @@ func MustSmallIndex(tb testing.TB) *Index {
 		{Source: SourceEU, SourceID: "6", Type: TypeVessel, Names: []Name{{"VLADIMIR", StrengthPrimary}}},
 		entity("7", "AL QAEDA"),
 		{Source: SourceUK, SourceID: "8", Type: TypePerson, Names: []Name{{"KHALIL, Omar", StrengthPrimary}, {"ABU OMAR", StrengthWeak}}},
+		entity("9", "B R C S.A."),
+		entity("10", "J.P. MORGAN TRADING"),
 	})
 }
 
@@ -85,6 +87,10 @@ func TestSearchScores(t *testing.T) {
 		{"joined words", Query{Name: "ALQAEDA"}, "un-7", 1, 1},
 		{"weak alias scores lower", Query{Name: "Abu Omar"}, "uk-8", 0.9, 0.96},
 		{"one-word name inside a long query", Query{Name: "Vladimir Sergeyevich Kuznetsov"}, "eu-6", 0, 0.5},
+		{"initials only", Query{Name: "B R C SA"}, "un-9", 1, 1},
+		{"initials written as one word", Query{Name: "BRC SARL"}, "un-9", 1, 1},
+		{"dotted initials", Query{Name: "J P Morgan Trading"}, "un-10", 1, 1},
+		{"dotted initials joined", Query{Name: "JPMorgan Trading"}, "un-10", 1, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,6 +99,17 @@ func TestSearchScores(t *testing.T) {
 				t.Errorf("score %.4f, want [%.2f, %.2f]", got, tt.min, tt.max)
 			}
 		})
+	}
+}
+
+func TestSearchEmptyIndex(t *testing.T) {
+	ix := NewIndex(nil)
+	ms, err := ix.Search(Query{Name: "Anyone"})
+	if err != nil || len(ms) != 0 || ix.Len() != 0 {
+		t.Errorf("got %v, %v", ms, err)
+	}
+	if s, _, err := ix.Compare(Query{Name: "Anyone"}, "Anyone", ""); err != nil || s != 1 {
+		t.Errorf("Compare on an empty index: %.4f, %v", s, err)
 	}
 }
 
