@@ -323,6 +323,7 @@ func explain(p *queryPlan, n *indexedName, a alignment) Explanation {
 		NameScore:       round4(a.score),
 		NumberConflict:  a.numberConflict,
 		WeakAlias:       n.strength == StrengthWeak,
+		Tokens:          []TokenMatch{}, // [] rather than null in JSON
 	}
 	pairs := append([]edge(nil), a.pairs...)
 	slices.SortFunc(pairs, func(x, y edge) int { return int(x.qs) - int(y.qs) })

@@ -122,7 +122,7 @@ func ScreenParty(ix *Index, p Party, prev []Disposition) (Result, error) {
 	if strings.TrimSpace(p.ClientID) == "" {
 		return Result{}, fault.Validation("invalid party", fault.Field("client_id", "must not be empty"))
 	}
-	res := Result{ClientID: p.ClientID}
+	res := Result{ClientID: p.ClientID, Hits: []Hit{}} // [] rather than null in JSON when clear
 	hits := map[EntryRef]*Hit{}
 	screen := func(subject string, q Query) error {
 		q.Limit, q.MinScore = screenLimit, ReviewThreshold

@@ -1,6 +1,7 @@
 package sanctions
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -167,6 +168,18 @@ func TestScreenConfirmedSticks(t *testing.T) {
 	res := MustScreen(t, NewIndex(entries), client, []Disposition{confirmed})
 	if res.Status != StatusConfirmed || len(res.Hits) != 1 || res.Hits[0].Status != HitConfirmed || res.Hits[0].EntryName != "ZENITH BULK CARRIERS" {
 		t.Errorf("got %+v", res)
+	}
+}
+
+// A clear screening says so with an empty list, not a null.
+func TestScreenClearJSON(t *testing.T) {
+	res := MustScreen(t, NewIndex(screenEntries("v1", false)), Party{ClientID: "C-3", Name: "Boulangerie Martin SARL"}, nil)
+	b, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"client_id":"C-3","status":"clear","hits":[]}`; string(b) != want {
+		t.Errorf("got %s, want %s", b, want)
 	}
 }
 
