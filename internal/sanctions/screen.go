@@ -119,6 +119,9 @@ type Result struct {
 // listed; a false positive is cleared while the entry's names are those the reviewer saw.
 // Dispositions of other clients are ignored; for one entry the latest decision counts.
 func ScreenParty(ix *Index, p Party, prev []Disposition) (Result, error) {
+	if ix == nil {
+		return Result{}, errNotLoaded
+	}
 	if strings.TrimSpace(p.ClientID) == "" {
 		return Result{}, fault.Validation("invalid party", fault.Field("client_id", "must not be empty"))
 	}

@@ -183,6 +183,20 @@ func TestScreenClearJSON(t *testing.T) {
 	}
 }
 
+// Without lists there is no screening: nobody is cleared against an empty list.
+func TestScreenWithoutLists(t *testing.T) {
+	var ix *Index
+	if _, err := ScreenParty(ix, Party{ClientID: "C", Name: "ACME"}, nil); fault.Code(err) != fault.Unavailable {
+		t.Errorf("ScreenParty: %v", err)
+	}
+	if _, err := ix.Search(Query{Name: "ACME"}); fault.Code(err) != fault.Unavailable {
+		t.Errorf("Search: %v", err)
+	}
+	if _, _, err := ix.Compare(Query{Name: "ACME"}, "ACME", ""); fault.Code(err) != fault.Unavailable {
+		t.Errorf("Compare: %v", err)
+	}
+}
+
 func TestScreenPartyValidation(t *testing.T) {
 	ix := NewIndex(screenEntries("v1", false))
 	tests := []struct {

@@ -26,6 +26,10 @@ const (
 	maxBonus           = countryMatch + birthYearMatch
 )
 
+// errNotLoaded answers a search before any list is loaded: screening against nothing would
+// clear everybody.
+var errNotLoaded = fault.Errorf(fault.Unavailable, "sanctions lists are not loaded")
+
 // Query is one name screening request.
 type Query struct {
 	Name      string    `json:"name"`
@@ -132,6 +136,9 @@ type scored struct {
 // Search ranks the listed entries whose names match the query. Each entry appears once, with
 // the name that scored best; the score includes the type, country and birth-year adjustments.
 func (ix *Index) Search(q Query) ([]Match, error) {
+	if ix == nil {
+		return nil, errNotLoaded
+	}
 	limit, minScore, err := q.check()
 	if err != nil {
 		return nil, err
@@ -303,6 +310,9 @@ func adjust(q *Query, e *Entry, score float64) (float64, []Adjustment) {
 // word statistics: it is how the quality report scores the pairs of OFAC's own search tool, and
 // it checks the indexed search. typ is the listed party's type, "" when unknown.
 func (ix *Index) Compare(q Query, name string, typ EntryType) (float64, Explanation, error) {
+	if ix == nil {
+		return 0, Explanation{}, errNotLoaded
+	}
 	if _, _, err := q.check(); err != nil {
 		return 0, Explanation{}, err
 	}
