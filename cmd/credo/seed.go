@@ -19,12 +19,13 @@ func (c *cli) seed(args []string) error {
 	end := fs.String("end", "", "last day of history, YYYY-MM-DD (default today)")
 	months := fs.Int("months", 24, "months of history")
 	perMonth := fs.Float64("invoices-per-month", 3, "mean invoices per client and month")
+	invoices := fs.Int("invoices", 0, "exactly this many invoice rows (calibrates the volume; 0: natural)")
 	ifEmpty := fs.Bool("if-empty", false, "do nothing when the ledger already holds clients")
 	out := fs.String("out", "", "write clients.ndjson, invoices.csv and payments.csv to this folder instead of the database")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	o := demo.Options{Clients: *clients, Seed: *seed, Months: *months, InvoicesPerMonth: *perMonth}
+	o := demo.Options{Clients: *clients, Seed: *seed, Months: *months, InvoicesPerMonth: *perMonth, Invoices: *invoices}
 	if *end != "" {
 		d, err := ledger.ParseDate(*end)
 		if err != nil {

@@ -20,6 +20,9 @@ type Options struct {
 	Months  int         // months of history (default 24)
 	// InvoicesPerMonth scales invoice volume: the mean invoices per client and month (default 3).
 	InvoicesPerMonth float64
+	// Invoices, when set, makes the portfolio hold exactly this many invoice rows (credit notes
+	// included): the volume is calibrated to it and the excess trimmed from the end.
+	Invoices int
 }
 
 // Profile is a client's payment behaviour.
@@ -72,6 +75,55 @@ var (
 
 // Generate builds a portfolio.
 func Generate(o Options) Portfolio {
+	if o.Invoices <= 0 {
+		return generate(o)
+	}
+	if o.InvoicesPerMonth <= 0 {
+		o.InvoicesPerMonth = 3
+	}
+	p := generate(o)
+	for i := 0; i < 4 && len(p.Invoices) < o.Invoices; i++ {
+		o.InvoicesPerMonth *= float64(o.Invoices) / float64(max(1, len(p.Invoices))) * 1.02
+		p = generate(o)
+	}
+	if len(p.Invoices) > o.Invoices {
+		p.trim(o.Invoices)
+	}
+	return p
+}
+
+// trim keeps the first n invoice rows and drops what refers to the others.
+func (p *Portfolio) trim(n int) {
+	kept := make(map[string]bool, n)
+	p.Invoices = p.Invoices[:n]
+	for _, inv := range p.Invoices {
+		kept[inv.InvoiceID] = true
+	}
+	// A credit note whose invoice was dropped goes too (it is always listed after its invoice).
+	out := p.Invoices[:0]
+	for _, inv := range p.Invoices {
+		if inv.AppliesTo == "" || kept[inv.AppliesTo] {
+			out = append(out, inv)
+		}
+	}
+	p.Invoices = out
+	var pays []ledger.Payment
+	for _, x := range p.Payments {
+		if kept[x.Allocations[0].InvoiceID] {
+			pays = append(pays, x)
+		}
+	}
+	p.Payments = pays
+	var wos []WriteOff
+	for _, w := range p.WriteOffs {
+		if kept[w.InvoiceID] {
+			wos = append(wos, w)
+		}
+	}
+	p.WriteOffs = wos
+}
+
+func generate(o Options) Portfolio {
 	if o.Clients <= 0 {
 		o.Clients = 500
 	}

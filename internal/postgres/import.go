@@ -179,9 +179,12 @@ func importInvoices(ctx context.Context, tx pgx.Tx, rr *ledger.RowReader, opts l
 	// Rows that contradict stored invoices. The settlement an earlier import recorded for the same
 	// invoice does not count: this row's paid_date replaces it.
 	if err := rejectLines(ctx, tx, rep, "stage_invoices", `
+		WITH other AS (
+			SELECT a.invoice_id, sum(a.amount) AS s FROM allocations a JOIN stage_invoices t USING (invoice_id)
+			WHERE NOT (a.kind = 'payment' AND a.source_id = 'settle:' || a.invoice_id) GROUP BY a.invoice_id
+		)
 		SELECT s.line, f.field, f.msg FROM stage_invoices s JOIN invoices i USING (invoice_id)
-		LEFT JOIN LATERAL (SELECT sum(amount) AS s FROM allocations a
-			WHERE a.invoice_id = i.invoice_id AND NOT (a.kind = 'payment' AND a.source_id = 'settle:' || i.invoice_id)) al ON true
+		LEFT JOIN other al USING (invoice_id)
 		CROSS JOIN LATERAL (VALUES
 			(i.client_id <> s.client_id, 'client_id', format('invoice %s belongs to client %s; it cannot move', i.invoice_id, i.client_id)),
 			(i.kind <> s.kind, 'kind', format('invoice %s is a %s; its kind cannot change', i.invoice_id, i.kind)),
@@ -261,43 +264,59 @@ func importInvoices(ctx context.Context, tx pgx.Tx, rr *ledger.RowReader, opts l
 // mergeSettlements records, for each staged invoice with a paid_date, a payment "settle:<id>" of
 // the balance the other movements leave, dated paid_date; and removes such a payment when the
 // row no longer has a paid_date. Rows whose settlement changed are marked (negative line) and
-// counted.
+// counted. Each step is one set-based statement over indexed temporary tables.
 func mergeSettlements(ctx context.Context, tx pgx.Tx) (int, error) {
-	var n int
-	err := tx.QueryRow(ctx, `
-		WITH want AS (
-			SELECT s.invoice_id, s.client_id, `+epoch+` + s.paid_date AS date, i.amount - coalesce(o.s, 0) AS amount, s.currency
-			FROM stage_invoices s JOIN invoices i USING (invoice_id)
-			LEFT JOIN LATERAL (SELECT sum(amount) AS s FROM allocations a
-				WHERE a.invoice_id = s.invoice_id AND NOT (a.kind = 'payment' AND a.source_id = 'settle:' || s.invoice_id)) o ON true
-			WHERE s.paid_date IS NOT NULL AND s.kind = 'invoice'
-		), pay AS (
-			INSERT INTO payments (payment_id, client_id, date, amount, currency, settles)
-			SELECT 'settle:' || invoice_id, client_id, date, amount, currency, invoice_id FROM want WHERE amount > 0
+	steps := []string{
+		// What other movements (payments, credit notes, write-offs) already took off updated invoices.
+		`CREATE TEMP TABLE settle_other ON COMMIT DROP AS
+			SELECT a.invoice_id, sum(a.amount) AS amount FROM allocations a
+			JOIN stage_invoices t ON t.invoice_id = a.invoice_id AND NOT t.ins
+			WHERE NOT (a.kind = 'payment' AND a.source_id = 'settle:' || a.invoice_id)
+			GROUP BY a.invoice_id`,
+		`CREATE TEMP TABLE settle_want ON COMMIT DROP AS
+			SELECT s.invoice_id, s.client_id, ` + epoch + ` + s.paid_date AS date, s.currency,
+				s.amount::numeric / 100 - coalesce(o.amount, 0) AS amount
+			FROM stage_invoices s LEFT JOIN settle_other o USING (invoice_id)
+			WHERE s.paid_date IS NOT NULL AND s.kind = 'invoice'`,
+		`CREATE TEMP TABLE settle_touched (invoice_id text PRIMARY KEY) ON COMMIT DROP`,
+		`CREATE INDEX ON settle_want (invoice_id)`,
+		`ANALYZE settle_want`,
+		// Settlements that no longer apply: the row has no paid_date, or nothing is left to settle.
+		`WITH gone AS (
+			DELETE FROM allocations a USING stage_invoices s
+			LEFT JOIN settle_want w ON w.invoice_id = s.invoice_id AND w.amount > 0
+			WHERE NOT s.ins AND a.invoice_id = s.invoice_id AND a.kind = 'payment' AND a.source_id = 'settle:' || s.invoice_id
+				AND w.invoice_id IS NULL
+			RETURNING a.invoice_id
+		), p AS (
+			DELETE FROM payments p USING gone WHERE p.payment_id = 'settle:' || gone.invoice_id
+		)
+		INSERT INTO settle_touched SELECT invoice_id FROM gone ON CONFLICT DO NOTHING`,
+		`INSERT INTO payments (payment_id, client_id, date, amount, currency, settles)
+			SELECT 'settle:' || invoice_id, client_id, date, amount, currency, invoice_id FROM settle_want WHERE amount > 0
 			ON CONFLICT (payment_id) DO UPDATE SET date = EXCLUDED.date, amount = EXCLUDED.amount, updated_at = now()
-			WHERE (payments.date, payments.amount) IS DISTINCT FROM (EXCLUDED.date, EXCLUDED.amount)
-			RETURNING settles
-		), alloc AS (
+			WHERE (payments.date, payments.amount) IS DISTINCT FROM (EXCLUDED.date, EXCLUDED.amount)`,
+		// New invoices got their settlement dates at insert; other changed settlements are recomputed.
+		`WITH alloc AS (
 			INSERT INTO allocations (invoice_id, kind, source_id, date, amount)
-			SELECT invoice_id, 'payment', 'settle:' || invoice_id, date, amount FROM want WHERE amount > 0
+			SELECT invoice_id, 'payment', 'settle:' || invoice_id, date, amount FROM settle_want WHERE amount > 0
 			ON CONFLICT (invoice_id, kind, source_id) DO UPDATE SET date = EXCLUDED.date, amount = EXCLUDED.amount
 			WHERE (allocations.date, allocations.amount) IS DISTINCT FROM (EXCLUDED.date, EXCLUDED.amount)
-			RETURNING invoice_id, xmax = 0 AS ins
-		), gone_alloc AS (
-			DELETE FROM allocations a USING stage_invoices s
-			WHERE a.kind = 'payment' AND a.source_id = 'settle:' || s.invoice_id AND a.invoice_id = s.invoice_id
-				AND (s.paid_date IS NULL OR NOT EXISTS (SELECT 1 FROM want w WHERE w.invoice_id = s.invoice_id AND w.amount > 0))
-			RETURNING a.invoice_id
-		), gone_pay AS (
-			DELETE FROM payments p USING gone_alloc g WHERE p.payment_id = 'settle:' || g.invoice_id RETURNING p.settles
-		), touched AS (
-			SELECT a.invoice_id FROM alloc a WHERE NOT EXISTS (SELECT 1 FROM stage_invoices s WHERE s.invoice_id = a.invoice_id AND s.ins)
-			UNION SELECT invoice_id FROM gone_alloc UNION SELECT settles FROM gone_pay
-		), mark AS (
-			UPDATE stage_invoices s SET line = -s.line FROM touched t WHERE t.invoice_id = s.invoice_id AND s.line > 0 RETURNING 1
+			RETURNING invoice_id
 		)
-		SELECT count(*) FROM mark`).Scan(&n)
-	return n, err
+		INSERT INTO settle_touched SELECT a.invoice_id FROM alloc a JOIN stage_invoices s ON s.invoice_id = a.invoice_id AND NOT s.ins
+		ON CONFLICT DO NOTHING`,
+	}
+	for _, q := range steps {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			return 0, err
+		}
+	}
+	tag, err := tx.Exec(ctx, `UPDATE stage_invoices s SET line = -s.line FROM settle_touched t WHERE t.invoice_id = s.invoice_id AND s.line > 0`)
+	if err != nil {
+		return 0, err
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 func creditNotesOf(ctx context.Context, tx pgx.Tx) ([]ledger.Invoice, error) {
