@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -244,4 +246,34 @@ func MustReadFile(t testing.TB, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestEvaluateConcurrently: one Engine serves every request; run with -race.
+func TestEvaluateConcurrently(t *testing.T) {
+	e := MustCompileDefault(t)
+	names := []string{"input_approve.json", "input_potential_match.json", "input_insolvency.json"}
+	inputs := make([]*Input, len(names))
+	want := make([]Result, len(names))
+	for i, n := range names {
+		inputs[i], _ = MustLoadInput(t, n)
+		want[i] = e.Evaluate(context.Background(), inputs[i])
+	}
+	errs := make(chan string, 64)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for k := range 25 {
+				i := (g + k) % len(inputs)
+				if got := e.Evaluate(context.Background(), inputs[i]); !sameResult(got, want[i]) {
+					errs <- fmt.Sprintf("%s: %+v, want %+v", names[i], got, want[i])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for msg := range errs {
+		t.Error(msg)
+	}
 }
