@@ -18,7 +18,7 @@ type forbiddenRule struct {
 // forbiddenBuiltins is the list of builtins removed from the policies' capabilities. A decision
 // must depend on its input document and the version's data alone, so that replaying a logged
 // input against the same version gives the same answer, and evaluation must stay in-process and
-// fast. Every builtin OPA marks non-deterministic is removed too (see isForbidden), so a builtin
+// fast. Every builtin OPA marks non-deterministic is removed too (see forbiddenReason), so a builtin
 // added by a later OPA release cannot reopen the door.
 var forbiddenBuiltins = []forbiddenRule{
 	{"http.send", "it makes network calls"},
@@ -98,12 +98,13 @@ func restrictedCapabilities() *ast.Capabilities {
 }
 
 // forbiddenDiagnostic rewrites the compiler's "undefined function http.send" into a refusal that
-// names the builtin and says why, when the function is one Credo removed on purpose.
-func forbiddenDiagnostic(d Diagnostic) Diagnostic {
-	const prefix = "undefined function "
-	name, ok := strings.CutPrefix(d.Message, prefix)
+// names the builtin and says why, when the function is one Credo removed on purpose. Other errors
+// about a removed builtin (`with time.now_ns as 1`, `f with f as http.send`) are recognised by
+// the source text they point at.
+func forbiddenDiagnostic(d Diagnostic, text string) Diagnostic {
+	name, ok := strings.CutPrefix(d.Message, "undefined function ")
 	if !ok {
-		return d
+		name = text
 	}
 	why, bad := forbiddenReason(name)
 	if !bad {

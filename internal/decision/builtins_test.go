@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/open-policy-agent/opa/v1/ast"
 )
 
 func TestForbiddenBuiltinsAreRefused(t *testing.T) {
@@ -24,6 +26,9 @@ func TestForbiddenBuiltinsAreRefused(t *testing.T) {
 		{"json.match_schema", `r := json.match_schema({}, {})`, 4},
 		// Nested in another call, after compiler rewriting.
 		{"time.now_ns", `r := sprintf("%d", [time.now_ns()])`, 4},
+		// As the target or the value of a with: mocking the clock is refused too.
+		{"time.now_ns", "r := 1 with time.now_ns as 5", 4},
+		{"http.send", "r := f(1) with f as http.send\n}\n\nf(x) := x if {\n\ttrue", 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.builtin, func(t *testing.T) {
@@ -94,6 +99,11 @@ func TestForbiddenBuiltinsList(t *testing.T) {
 	for _, name := range []string{"http.send", "net.", "opa.runtime", "rand.", "uuid.rfc4122", "time.now_ns"} {
 		if list[name] == "" {
 			t.Errorf("%s missing from ForbiddenBuiltins", name)
+		}
+	}
+	for _, f := range forbiddenBuiltins {
+		if !strings.HasSuffix(f.name, ".") && ast.BuiltinMap[f.name] == nil {
+			t.Errorf("%s is listed but is not an OPA builtin", f.name)
 		}
 	}
 	caps := restrictedCapabilities()

@@ -84,13 +84,15 @@ func diagnosticsOf(err error, file string) []Diagnostic {
 	out := make([]Diagnostic, 0, len(errs))
 	for _, e := range errs {
 		d := Diagnostic{File: file, Code: e.Code, Message: e.Message + hint(e)}
+		var text string
 		if e.Location != nil {
 			if e.Location.File != "" {
 				d.File = e.Location.File
 			}
 			d.Line, d.Column = e.Location.Row, e.Location.Col
+			text = string(e.Location.Text)
 		}
-		out = append(out, forbiddenDiagnostic(d))
+		out = append(out, forbiddenDiagnostic(d, text))
 	}
 	return out
 }
