@@ -26,6 +26,7 @@ func (c *cli) importCmd(args []string) error {
 	atomic := fs.Bool("atomic", false, "import nothing if any row fails")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	actor := fs.String("actor", "cli", "the name recorded in the audit log for this import")
+	verbose := fs.Bool("verbose", false, "print each stage of the import with its duration")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -59,7 +60,17 @@ func (c *cli) importCmd(args []string) error {
 	defer a.close()
 	start := time.Now()
 	prog := newProgress(c.stderr, st.Size())
-	rep, err := a.ledger.Import(c.ctx, prog.Reader(f), opts, *actor, prog.Stage)
+	stage := prog.Stage
+	if *verbose {
+		last, lastName := time.Now(), "starting"
+		stage = func(s string) {
+			fmt.Fprintf(c.stderr, "%-10s %6.2fs\n", lastName, time.Since(last).Seconds())
+			last, lastName = time.Now(), s
+			prog.Stage(s)
+		}
+		defer func() { stage("done") }()
+	}
+	rep, err := a.ledger.Import(c.ctx, prog.Reader(f), opts, *actor, stage)
 	prog.Close()
 	if err != nil {
 		return fmt.Errorf("import %s: %s", *file, describe(err))

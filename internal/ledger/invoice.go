@@ -50,10 +50,10 @@ func (inv *Invoice) Validate(baseCurrency string) error {
 		fe.addf("kind", "must be invoice or credit_note")
 	}
 	if inv.IssueDate < MinDate || inv.IssueDate > MaxDate {
-		fe.addf("issue_date", "is required (YYYY-MM-DD)")
+		fe.addf("issue_date", "must be a date between %s and %s", MinDate, MaxDate)
 	}
 	if inv.DueDate < MinDate || inv.DueDate > MaxDate {
-		fe.addf("due_date", "is required (YYYY-MM-DD)")
+		fe.addf("due_date", "must be a date between %s and %s", MinDate, MaxDate)
 	} else if inv.DueDate < inv.IssueDate {
 		fe.addf("due_date", "must be on or after issue_date (%s)", inv.IssueDate)
 	}
@@ -206,7 +206,7 @@ const MaxReasonLen = 500
 func (w *WriteOff) Validate() error {
 	var fe fieldErrors
 	if w.Date < MinDate || w.Date > MaxDate {
-		fe.addf("date", "is required (YYYY-MM-DD)")
+		fe.addf("date", "must be a date between %s and %s", MinDate, MaxDate)
 	}
 	w.Reason = strings.TrimSpace(w.Reason)
 	fe.add(checkText("reason", w.Reason, MaxReasonLen, true))

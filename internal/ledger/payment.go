@@ -32,7 +32,7 @@ func (p *Payment) Validate(baseCurrency string) error {
 	fe.add(CheckID("payment_id", p.PaymentID))
 	fe.add(CheckID("client_id", p.ClientID))
 	if p.Date < MinDate || p.Date > MaxDate {
-		fe.addf("date", "is required (YYYY-MM-DD)")
+		fe.addf("date", "must be a date between %s and %s", MinDate, MaxDate)
 	}
 	checkAmount(&fe, "amount", p.Amount)
 	if p.Currency == "" {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -161,6 +160,7 @@ func importInvoices(ctx context.Context, tx pgx.Tx, rr *ledger.RowReader, opts l
 		WHERE line <> first`); err != nil {
 		return nil, err
 	}
+	progress("clients")
 	if opts.CreateClients {
 		tag, err := tx.Exec(ctx, `
 			INSERT INTO clients (client_id, name, auto_created)
@@ -176,6 +176,7 @@ func importInvoices(ctx context.Context, tx pgx.Tx, rr *ledger.RowReader, opts l
 		FROM stage_invoices s WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = s.client_id)`); err != nil {
 		return nil, err
 	}
+	progress("conflicts")
 	// Rows that contradict stored invoices. The settlement an earlier import recorded for the same
 	// invoice does not count: this row's paid_date replaces it.
 	if err := rejectLines(ctx, tx, rep, "stage_invoices", `
@@ -230,31 +231,49 @@ func importInvoices(ctx context.Context, tx pgx.Tx, rr *ledger.RowReader, opts l
 		return nil, err
 	}
 	rep.Inserted, rep.Updated = inserted, updated
+	progress("payments")
 	settledChanged, err := mergeSettlements(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
 	rep.Updated += settledChanged
 	rep.Unchanged = rep.Received - rep.Rejected - rep.Inserted - rep.Updated
-	creditNotes, err := creditNotesOf(ctx, tx)
-	if err != nil {
-		return nil, err
-	}
-	for _, cn := range creditNotes {
-		touched, err := applyCreditNote(ctx, tx, cn)
-		if err != nil {
-			return nil, err
-		}
-		if err := recomputeSettlement(ctx, tx, touched); err != nil {
-			return nil, err
-		}
-	}
 	progress("settling")
 	// Updated rows (negative line) and rows whose settlement changed get their dates recomputed.
 	if _, err := tx.Exec(ctx, fmt.Sprintf(settlementSQL, `SELECT invoice_id AS id FROM stage_invoices WHERE line < 0`)); err != nil {
 		return nil, err
 	}
-	rows, err := tx.Query(ctx, `SELECT DISTINCT client_id FROM stage_invoices WHERE line < 0 OR ins OR kind = 'credit_note'`)
+	// New and changed credit notes are (re)applied in issue date order; unchanged ones keep theirs.
+	creditNotes, err := creditNotesOf(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	if len(creditNotes) > 0 {
+		ids := make([]string, len(creditNotes))
+		var clients []string
+		for i, cn := range creditNotes {
+			ids[i] = cn.InvoiceID
+			clients = append(clients, cn.ClientID)
+		}
+		if err := releaseAllocations(ctx, tx, ledger.MoveCreditNote, ids); err != nil {
+			return nil, err
+		}
+		alloc, err := loadAllocator(ctx, tx, dedupe(clients))
+		if err != nil {
+			return nil, err
+		}
+		for _, cn := range creditNotes {
+			if cn.AppliesTo != "" {
+				alloc.explicit(ledger.MoveCreditNote, cn.InvoiceID, cn.IssueDate, cn.AppliesTo, cn.Amount)
+			} else {
+				alloc.oldestFirst(ledger.MoveCreditNote, cn.InvoiceID, cn.ClientID, cn.IssueDate, cn.Amount)
+			}
+		}
+		if err := alloc.flush(ctx, tx); err != nil {
+			return nil, err
+		}
+	}
+	rows, err := tx.Query(ctx, `SELECT DISTINCT client_id FROM stage_invoices WHERE line < 0 OR ins`)
 	if err != nil {
 		return nil, err
 	}
@@ -321,7 +340,7 @@ func mergeSettlements(ctx context.Context, tx pgx.Tx) (int, error) {
 
 func creditNotesOf(ctx context.Context, tx pgx.Tx) ([]ledger.Invoice, error) {
 	rows, err := tx.Query(ctx, `SELECT invoice_id, client_id, kind, issue_date, due_date, amount, coalesce(applies_to, '')
-		FROM stage_invoices WHERE kind = 'credit_note' ORDER BY issue_date, abs(line)`)
+		FROM stage_invoices WHERE kind = 'credit_note' AND (ins OR line < 0) ORDER BY issue_date, abs(line)`)
 	if err != nil {
 		return nil, err
 	}
@@ -390,13 +409,18 @@ func importClients(ctx context.Context, tx pgx.Tx, rr *ledger.RowReader, rep *le
 	return changed, nil
 }
 
-// importPayments applies payments one by one, in file order, so that each one's allocation to
-// the oldest open invoices sees the ones before it. Each row runs in a savepoint: a row that
-// fails (unknown client or invoice) is reported and the others land.
-func importPayments(ctx context.Context, tx pgx.Tx, rr *ledger.RowReader, rep *ledger.ImportReport, progress func(stage string)) ([]string, error) {
+// importPayments lands payments set-based: rows are checked against stored clients, invoices and
+// payments, unchanged ones are skipped, the rest replace what was stored and are applied in file
+// order (each allocation sees the ones before it) with balances held in memory.
+func importPayments(ctx context.Context, tx pgx.Tx, rr *ledger.RowReader, rep *ledger.ImportReport, progress func(string)) ([]string, error) {
 	progress("reading")
+	type prow struct {
+		line int
+		p    ledger.Payment
+		to   string // the invoice the payment is for, if the row names one
+	}
+	var rows []prow
 	seen := map[string]int{}
-	changed := map[string]bool{}
 	for {
 		row, fe, err := rr.Next()
 		if err == io.EOF {
@@ -421,52 +445,160 @@ func importPayments(ctx context.Context, tx pgx.Tx, rr *ledger.RowReader, rep *l
 			continue
 		}
 		seen[p.PaymentID] = row.Line
-		sp, err := tx.Begin(ctx)
+		r := prow{line: row.Line, p: p}
+		if len(p.Allocations) == 1 {
+			r.to = p.Allocations[0].InvoiceID
+		}
+		rows = append(rows, r)
+	}
+	progress("checking")
+	var payIDs, clientIDs, invIDs []string
+	for _, r := range rows {
+		payIDs = append(payIDs, r.p.PaymentID)
+		clientIDs = append(clientIDs, r.p.ClientID)
+		if r.to != "" {
+			invIDs = append(invIDs, r.to)
+		}
+	}
+	clientIDs = dedupe(clientIDs)
+	known := map[string]bool{}
+	crow, err := tx.Query(ctx, `SELECT client_id FROM clients WHERE client_id = ANY($1)`, clientIDs)
+	if err != nil {
+		return nil, err
+	}
+	ks, err := pgx.CollectRows(crow, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range ks {
+		known[k] = true
+	}
+	owners, err := invoiceOwners(ctx, tx, dedupe(invIDs))
+	if err != nil {
+		return nil, err
+	}
+	type stored struct {
+		ledger.PaymentView
+		allocs []ledger.Allocation
+	}
+	old := map[string]*stored{}
+	prows, err := tx.Query(ctx, `SELECT `+paymentColumns+` FROM payments WHERE payment_id = ANY($1)`, payIDs)
+	if err != nil {
+		return nil, err
+	}
+	for prows.Next() {
+		v, err := scanPayment(prows)
 		if err != nil {
+			prows.Close()
 			return nil, err
 		}
-		res, err := func() (ledger.WriteResult, error) {
-			if err := lockClient(ctx, sp, p.ClientID, "client_id"); err != nil {
-				return "", err
-			}
-			return putPayment(ctx, sp, p, true)
-		}()
-		if err != nil {
-			_ = sp.Rollback(ctx)
-			var f *fault.Error
-			if !errors.As(err, &f) || f.Code == fault.Internal || f.Code == fault.Unavailable {
-				return nil, err
-			}
-			field, msg := "row", f.Message
-			if len(f.Fields) > 0 {
-				field, msg = f.Fields[0].Field, f.Fields[0].Message
-				if strings.HasPrefix(field, "allocations[0]") {
-					field = "invoice_id"
-				}
-			}
-			rep.Reject(row.Line, field, msg)
+		old[v.PaymentID] = &stored{PaymentView: v}
+	}
+	prows.Close()
+	if err := prows.Err(); err != nil {
+		return nil, err
+	}
+	arows, err := tx.Query(ctx, `SELECT source_id, invoice_id, `+cents("amount")+` FROM allocations WHERE kind = 'payment' AND source_id = ANY($1)`, payIDs)
+	if err != nil {
+		return nil, err
+	}
+	for arows.Next() {
+		var src string
+		var a ledger.Allocation
+		var c int64
+		if err := arows.Scan(&src, &a.InvoiceID, &c); err != nil {
+			arows.Close()
+			return nil, err
+		}
+		a.Amount = ledger.Money(c)
+		if o := old[src]; o != nil {
+			o.allocs = append(o.allocs, a)
+		}
+	}
+	arows.Close()
+	if err := arows.Err(); err != nil {
+		return nil, err
+	}
+	var todo []prow
+	for _, r := range rows {
+		p := r.p
+		if !known[p.ClientID] {
+			rep.Reject(r.line, "client_id", fmt.Sprintf("no client %s (create it first)", p.ClientID))
 			continue
 		}
-		if err := sp.Commit(ctx); err != nil {
-			return nil, err
+		if r.to != "" {
+			o, ok := owners[r.to]
+			switch {
+			case !ok:
+				rep.Reject(r.line, "invoice_id", fmt.Sprintf("no invoice %s", r.to))
+				continue
+			case o.client != p.ClientID:
+				rep.Reject(r.line, "invoice_id", fmt.Sprintf("invoice %s belongs to client %s", r.to, o.client))
+				continue
+			case o.kind != ledger.KindInvoice:
+				rep.Reject(r.line, "invoice_id", fmt.Sprintf("%s is a credit note", r.to))
+				continue
+			}
 		}
-		switch res {
-		case ledger.Created:
-			rep.Inserted++
-		case ledger.Updated:
+		if o := old[p.PaymentID]; o != nil {
+			if o.ClientID != p.ClientID {
+				rep.Reject(r.line, "client_id", fmt.Sprintf("payment %s belongs to client %s; it cannot move", p.PaymentID, o.ClientID))
+				continue
+			}
+			sameTarget := r.to == "" || len(o.allocs) == 0 || (len(o.allocs) == 1 && o.allocs[0].InvoiceID == r.to)
+			if o.Date == p.Date && o.Amount == p.Amount && o.Currency == p.Currency && o.Reference == p.Reference && sameTarget {
+				rep.Unchanged++
+				continue
+			}
 			rep.Updated++
-		default:
-			rep.Unchanged++
+		} else {
+			rep.Inserted++
 		}
-		if res != ledger.Unchanged {
-			changed[p.ClientID] = true
+		todo = append(todo, r)
+	}
+	if len(todo) == 0 {
+		return nil, nil
+	}
+	progress("applying")
+	ids := make([]string, len(todo))
+	var changedClients []string
+	values := make([][]any, len(todo))
+	for i, r := range todo {
+		ids[i] = r.p.PaymentID
+		changedClients = append(changedClients, r.p.ClientID)
+		values[i] = []any{r.p.PaymentID, r.p.ClientID, int32(r.p.Date), int64(r.p.Amount), r.p.Currency, nullable(r.p.Reference)}
+	}
+	changedClients = dedupe(changedClients)
+	if err := releaseAllocations(ctx, tx, ledger.MovePayment, ids); err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE stage_payments (payment_id text, client_id text, date int, amount bigint, currency text, reference text) ON COMMIT DROP`); err != nil {
+		return nil, err
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"stage_payments"}, []string{"payment_id", "client_id", "date", "amount", "currency", "reference"}, pgx.CopyFromRows(values)); err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO payments (payment_id, client_id, date, amount, currency, reference)
+		SELECT payment_id, client_id, `+epoch+` + date, amount::numeric / 100, currency, reference FROM stage_payments
+		ON CONFLICT (payment_id) DO UPDATE SET date = EXCLUDED.date, amount = EXCLUDED.amount, currency = EXCLUDED.currency,
+			reference = EXCLUDED.reference, updated_at = now()`); err != nil {
+		return nil, err
+	}
+	alloc, err := loadAllocator(ctx, tx, changedClients)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range todo {
+		if r.to != "" {
+			alloc.explicit(ledger.MovePayment, r.p.PaymentID, r.p.Date, r.to, r.p.Amount)
+		} else {
+			alloc.oldestFirst(ledger.MovePayment, r.p.PaymentID, r.p.ClientID, r.p.Date, r.p.Amount)
 		}
 	}
-	out := make([]string, 0, len(changed))
-	for id := range changed {
-		out = append(out, id)
+	if err := alloc.flush(ctx, tx); err != nil {
+		return nil, err
 	}
-	return out, nil
+	return changedClients, nil
 }
 
 func nullable(s string) *string {

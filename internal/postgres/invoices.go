@@ -121,6 +121,9 @@ func applyCreditNote(ctx context.Context, tx pgx.Tx, cn ledger.Invoice) ([]strin
 	if err != nil {
 		return nil, err
 	}
+	if err := recomputeSettlement(ctx, tx, touched); err != nil {
+		return nil, err
+	}
 	var open []ledger.OpenBalance
 	if cn.AppliesTo != "" {
 		open, err = openBalances(ctx, tx, `i.invoice_id = $1`, cn.AppliesTo)

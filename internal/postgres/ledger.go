@@ -26,8 +26,8 @@ const (
 	epoch = "DATE '1970-01-01'"
 )
 
-func cents(col string) string { return "(" + col + " * 100)::bigint" }
-func days(col string) string  { return "(" + col + " - " + epoch + ")" }
+func cents(expr string) string { return "((" + expr + ") * 100)::bigint" }
+func days(expr string) string  { return "((" + expr + ") - " + epoch + ")" }
 
 func dateArg(d ledger.Date) int32 { return int32(d) }
 

@@ -66,6 +66,10 @@ func putPayment(ctx context.Context, tx pgx.Tx, p ledger.Payment, capped bool) (
 	if err != nil {
 		return "", err
 	}
+	// Invoices the old allocations had closed are open again before the new ones are decided.
+	if err := recomputeSettlement(ctx, tx, touched); err != nil {
+		return "", err
+	}
 	if _, err := tx.Exec(ctx, `
 		INSERT INTO payments (payment_id, client_id, date, amount, currency, reference)
 		VALUES ($1, $2, `+epoch+` + $3::int, $4::bigint::numeric / 100, $5, nullif($6, ''))

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	neturl "net/url"
 	"os"
 	"strings"
 	"sync"
@@ -92,26 +93,21 @@ func MustDB(tb testing.TB) *postgres.DB {
 	return db
 }
 
-// databaseURL is url with its database replaced by name.
-func databaseURL(url, name string) (string, error) {
-	cfg, err := pgxpool.ParseConfig(url)
-	if err != nil {
+// databaseURL is url with its database replaced by name (URL or key=value form).
+func databaseURL(raw, name string) (string, error) {
+	if strings.HasPrefix(raw, "postgres://") || strings.HasPrefix(raw, "postgresql://") {
+		u, err := neturl.Parse(raw)
+		if err != nil {
+			return "", fmt.Errorf("parse DATABASE_URL: %w", err)
+		}
+		u.Path = "/" + name
+		u.RawPath = ""
+		return u.String(), nil
+	}
+	if _, err := pgxpool.ParseConfig(raw); err != nil {
 		return "", fmt.Errorf("parse DATABASE_URL: %w", err)
 	}
-	old := cfg.ConnConfig.Database
-	if strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://") {
-		i := strings.Index(url, "/"+old)
-		q := strings.IndexByte(url, '?')
-		switch {
-		case old != "" && i >= 0 && (q < 0 || i < q):
-			return url[:i] + "/" + name + url[i+1+len(old):], nil
-		case q >= 0:
-			return url[:q] + "/" + name + url[q:], nil
-		default:
-			return strings.TrimSuffix(url, "/") + "/" + name, nil
-		}
-	}
-	return url + " dbname=" + name, nil
+	return raw + " dbname=" + name, nil
 }
 
 // ensureTemplate builds (once per schema) a migrated template database that test databases are
