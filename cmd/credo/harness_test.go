@@ -204,9 +204,9 @@ func (r *response) Map(t testing.TB) map[string]any {
 // req describes a request; Body is marshalled to JSON unless it is a string or []byte.
 type req struct {
 	Method, Path, Key string
-	Body             any
-	ContentType      string
-	Header           map[string]string
+	Body              any
+	ContentType       string
+	Header            map[string]string
 }
 
 // do sends a request and checks the answer against openapi.yaml.

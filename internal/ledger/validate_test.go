@@ -23,14 +23,14 @@ func fieldsOf(err error) []string {
 
 func TestRegistrationKind(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{"552100554", "siren"},          // a real SIREN (Luhn valid)
-		{"552 100 554", "siren"},        // as people type it
-		{"552100555", ""},               // bad check digit
-		{"55210055400013", "siret"},     // a real SIRET
-		{"55210055400014", ""},          // bad check digit
-		{"35600000000048", "siret"},     // La Poste: digit sum multiple of 5
-		{"FR40303265045", "vat"},        // key 40 = (12 + 3 * (303265045 mod 97)) mod 97
-		{"FR41303265045", ""},           // wrong key
+		{"552100554", "siren"},      // a real SIREN (Luhn valid)
+		{"552 100 554", "siren"},    // as people type it
+		{"552100555", ""},           // bad check digit
+		{"55210055400013", "siret"}, // a real SIRET
+		{"55210055400014", ""},      // bad check digit
+		{"35600000000048", "siret"}, // La Poste: digit sum multiple of 5
+		{"FR40303265045", "vat"},    // key 40 = (12 + 3 * (303265045 mod 97)) mod 97
+		{"FR41303265045", ""},       // wrong key
 		{"DE123456789", "vat"},
 		{"BE0123456789", "vat"},
 		{"NL123456789B01", "vat"},
