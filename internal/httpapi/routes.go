@@ -32,4 +32,6 @@ func (s *Server) routes() {
 	api.GET("/keys", s.listKeys, r(auth.KeysManage))
 	api.POST("/keys", s.createKey, r(auth.KeysManage))
 	api.DELETE("/keys/:name", s.revokeKey, r(auth.KeysManage))
+
+	s.sanctionsRoutes(api)
 }

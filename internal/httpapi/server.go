@@ -16,6 +16,7 @@ import (
 	"github.com/credorisk/credo/internal/auth"
 	"github.com/credorisk/credo/internal/config"
 	"github.com/credorisk/credo/internal/ledger"
+	"github.com/credorisk/credo/internal/sanctions"
 )
 
 // Deps are what the handlers call.
@@ -26,6 +27,8 @@ type Deps struct {
 	Keys     *auth.Keys
 	Registry *prometheus.Registry
 	OpenAPI  []byte
+	// Sanctions screens names and clients against the sanctions lists.
+	Sanctions *sanctions.Service
 	// Ready reports whether this replica can serve: Postgres answers, migrations are current,
 	// policy and model loaded. It returns the details shown on /readyz.
 	Ready func(ctx context.Context) (map[string]any, error)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -98,8 +99,10 @@ func (s *Service) Versions() map[Source]ListVersion {
 	return out
 }
 
-// Search ranks listed entries for a query (POST /v1/screenings).
+// Search ranks listed entries for a query (POST /v1/screenings); the country may be given in
+// either case.
 func (s *Service) Search(q Query) ([]Match, error) {
+	q.Country = strings.ToUpper(strings.TrimSpace(q.Country))
 	return s.Index().Search(q)
 }
 
