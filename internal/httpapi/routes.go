@@ -34,4 +34,5 @@ func (s *Server) routes() {
 	api.DELETE("/keys/:name", s.revokeKey, r(auth.KeysManage))
 
 	s.sanctionsRoutes(api)
+	s.metricsRoutes(api)
 }

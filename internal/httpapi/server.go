@@ -29,6 +29,8 @@ type Deps struct {
 	OpenAPI  []byte
 	// Sanctions screens names and clients against the sanctions lists.
 	Sanctions *sanctions.Service
+	// Metrics builds the receivables facts behind the metrics and forecast routes.
+	Metrics FactsSource
 	// Ready reports whether this replica can serve: Postgres answers, migrations are current,
 	// policy and model loaded. It returns the details shown on /readyz.
 	Ready func(ctx context.Context) (map[string]any, error)
