@@ -10,6 +10,7 @@ import (
 	"github.com/credorisk/credo/internal/auth"
 	"github.com/credorisk/credo/internal/ledger"
 	"github.com/credorisk/credo/internal/postgres"
+	"github.com/credorisk/credo/internal/sanctions"
 )
 
 // app is Credo wired together: stores on Postgres and the domain services on top.
@@ -18,6 +19,10 @@ type app struct {
 	ledger   *ledger.Service
 	keys     *auth.Keys
 	registry *prometheus.Registry
+	// metrics builds receivables facts (KPIs and forecasts) from the ledger.
+	metrics *postgres.Metrics
+	// sanctions screens clients; it loads its lists from Postgres only when asked (serve, search).
+	sanctions *sanctions.Service
 }
 
 // open connects to Postgres and wires the services; migrate applies pending migrations first.
@@ -45,6 +50,21 @@ func (c *cli) open(migrate bool) (*app, error) {
 		ledger:   &ledger.Service{Store: postgres.NewLedger(db, c.cfg.Currency), Currency: c.cfg.Currency},
 		keys:     auth.NewKeys(postgres.NewKeys(db), c.cfg.KeyCacheTTL),
 		registry: reg,
+		metrics:  postgres.NewMetrics(db),
+	}
+	scfg, err := sanctions.ConfigFromEnv(c.cfg.Env)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.sanctions = sanctions.NewService(postgres.NewSanctions(db), scfg, c.log)
+	a.ledger.ClientIdentityChanged = a.sanctions.ClientIdentityChanged
+	clientsChanged := a.ledger.ClientsChanged
+	a.ledger.ClientsChanged = func(ctx context.Context, ids []string) {
+		if clientsChanged != nil {
+			clientsChanged(ctx, ids)
+		}
+		a.sanctions.ClientsChanged(ctx, ids) // client imports: screen the changed clients
 	}
 	return a, nil
 }

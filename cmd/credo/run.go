@@ -26,6 +26,11 @@ Commands:
                              generate a demo portfolio (or write it as import files)
   keys create --name N --role R | keys list | keys revoke NAME
                              manage API keys
+  metrics [--client ID] [--as-of D] [--country C] [--sector S] [--horizon N] [--json]
+                             receivables KPIs (and a collection forecast) of a client or the portfolio
+  sanctions load --source ofac --dir DIR | --source un|eu|uk|fr --file F
+  sanctions lists | sanctions search NAME [--type T] [--country C] [--birth-year Y] | sanctions refresh
+                             load, inspect, search and download the sanctions lists
 
 Configuration comes from the environment (DATABASE_URL, REDIS_URL, CREDO_*); see README.md.
 Run 'credo <command> -h' for a command's flags.
@@ -55,8 +60,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return env.importCmd(rest)
 	case "seed":
 		return env.seed(rest)
+	case "metrics":
+		return env.metricsCmd(rest)
 	case "keys":
 		return env.keys(rest)
+	case "sanctions":
+		return env.sanctionsCmd(rest)
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("%w: unknown command %q", errUsage, cmd)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net"
 
@@ -19,9 +20,19 @@ func (c *cli) serve(args []string) error {
 		return err
 	}
 	defer a.close()
+	// Lists come from Postgres, never from a download at start: a site being down cannot leave
+	// the service without lists. The background job stops before the pool closes.
+	if err := a.sanctions.Load(c.ctx); err != nil {
+		return err
+	}
+	bg, stopBG := context.WithCancel(c.ctx)
+	bgDone := make(chan struct{})
+	go func() { a.sanctions.Run(bg); close(bgDone) }()
+	defer func() { stopBG(); <-bgDone }()
 	srv := httpapi.New(httpapi.Deps{
 		Log: c.log, Config: c.cfg, Ledger: a.ledger, Keys: a.keys, Registry: a.registry,
-		OpenAPI: credo.OpenAPI, Ready: a.ready,
+		OpenAPI: credo.OpenAPI, Ready: a.ready, Sanctions: a.sanctions,
+		Metrics: a.metrics,
 	})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

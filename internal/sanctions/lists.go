@@ -178,7 +178,8 @@ func (s *Service) LoadFiles(ctx context.Context, src Source, files [][]byte, loc
 // ListStatus is one list as GET /v1/sanctions/lists shows it.
 type ListStatus struct {
 	Source Source `json:"source"`
-	// Version is the version this process serves; nil when the list was never loaded.
+	// Version is the version this process serves (the stored current one for a process that
+	// serves nothing, such as the command line); nil when the list was never loaded.
 	Version *ListVersion `json:"version"`
 	// AgeSeconds is the time since that version was loaded.
 	AgeSeconds *int64 `json:"age_seconds,omitempty"`
@@ -227,13 +228,18 @@ func (s *Service) Lists(ctx context.Context) (ListsReport, error) {
 		if cur != nil {
 			if v, ok := cur.versions[src]; ok {
 				ls.Version = &v
-				age := int64(now.Sub(v.LoadedAt) / time.Second)
-				ls.AgeSeconds = &age
 			}
 		}
-		if st.Current != nil && (ls.Version == nil || ls.Version.ID != st.Current.ID) {
+		switch {
+		case !s.active.Load():
+			ls.Version = st.Current // a command-line process serves nothing: show what is stored
+		case st.Current != nil && (ls.Version == nil || ls.Version.ID != st.Current.ID):
 			id := st.Current.ID
 			ls.StoredVersionID = &id
+		}
+		if ls.Version != nil {
+			age := int64(now.Sub(ls.Version.LoadedAt) / time.Second)
+			ls.AgeSeconds = &age
 		}
 		u, enabled := s.cfg.URLs[src]
 		ls.Refresh = RefreshInfo{Enabled: enabled && s.cfg.Refresh > 0, Last: st.LastRefresh, LastSuccessAt: st.LastSuccessAt}

@@ -74,6 +74,12 @@ func (s *Service) Refresh(ctx context.Context, src Source) (RefreshOutcome, erro
 	return out, nil
 }
 
+// Downloads reports whether a list has a download address (CREDO_SANCTIONS_<SOURCE>_URL not off).
+func (s *Service) Downloads(src Source) bool {
+	_, ok := s.cfg.URLs[src]
+	return ok
+}
+
 // fetched is one downloaded file.
 type fetched struct {
 	body        []byte
