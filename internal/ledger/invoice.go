@@ -44,6 +44,9 @@ func (inv *Invoice) Normalize() {
 func (inv *Invoice) Validate(baseCurrency string) error {
 	var fe fieldErrors
 	fe.add(CheckID("invoice_id", inv.InvoiceID))
+	if strings.HasPrefix(inv.InvoiceID, SettlementPrefix) {
+		fe.addf("invoice_id", "must not start with %q (reserved)", SettlementPrefix)
+	}
 	fe.add(CheckID("client_id", inv.ClientID))
 	fe.add(checkText("number", inv.Number, MaxNumberLen, false))
 	if inv.Kind != KindInvoice && inv.Kind != KindCreditNote {

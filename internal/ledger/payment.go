@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -23,6 +24,10 @@ type Payment struct {
 	Allocations []Allocation `json:"allocations,omitempty"`
 }
 
+// SettlementPrefix starts the id of the payment an invoices import records from a paid_date
+// column: "settle:<invoice id>".
+const SettlementPrefix = "settle:"
+
 // MaxAllocations bounds the allocations of one payment.
 const MaxAllocations = 1000
 
@@ -30,6 +35,9 @@ const MaxAllocations = 1000
 func (p *Payment) Validate(baseCurrency string) error {
 	var fe fieldErrors
 	fe.add(CheckID("payment_id", p.PaymentID))
+	if strings.HasPrefix(p.PaymentID, SettlementPrefix) {
+		fe.addf("payment_id", "must not start with %q: those ids are reserved for the settlements imports record", SettlementPrefix)
+	}
 	fe.add(CheckID("client_id", p.ClientID))
 	if p.Date < MinDate || p.Date > MaxDate {
 		fe.addf("date", "must be a date between %s and %s", MinDate, MaxDate)

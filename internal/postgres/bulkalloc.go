@@ -158,7 +158,7 @@ func releaseAllocations(ctx context.Context, tx pgx.Tx, kind string, sources []s
 	if len(sources) == 0 {
 		return nil
 	}
-	rows, err := tx.Query(ctx, `DELETE FROM allocations WHERE kind = $1 AND source_id = ANY($2) RETURNING invoice_id`, kind, sources)
+	rows, err := tx.Query(ctx, `DELETE FROM allocations WHERE kind = $1 AND source_id = ANY($2) AND source_id NOT LIKE 'settle:%' RETURNING invoice_id`, kind, sources)
 	if err != nil {
 		return err
 	}

@@ -127,7 +127,7 @@ func importInvoices(ctx context.Context, tx pgx.Tx, rr *ledger.RowReader, opts l
 	_, err := tx.Exec(ctx, `CREATE TEMP TABLE stage_invoices (
 		line int NOT NULL, invoice_id text NOT NULL, client_id text NOT NULL, number text, kind text NOT NULL,
 		issue_date int NOT NULL, due_date int NOT NULL, amount bigint NOT NULL, currency text NOT NULL, disputed boolean NOT NULL,
-		quote_id text, applies_to text, paid_date int, client_name text, ins boolean NOT NULL DEFAULT false) ON COMMIT DROP`)
+		quote_id text, applies_to text, paid_date int, client_name text) ON COMMIT DROP`)
 	if err != nil {
 		return nil, err
 	}
@@ -155,9 +155,9 @@ func importInvoices(ctx context.Context, tx pgx.Tx, rr *ledger.RowReader, opts l
 	}
 	// The same invoice twice in one file: the first occurrence counts, later ones are rejected.
 	if err := rejectLines(ctx, tx, rep, "stage_invoices", `
-		SELECT line, 'invoice_id', format('invoice %s appears again (first at line %s)', invoice_id, first) FROM (
-			SELECT line, invoice_id, min(line) OVER (PARTITION BY invoice_id) AS first FROM stage_invoices) d
-		WHERE line <> first`); err != nil {
+		WITH dup AS (SELECT invoice_id, min(line) AS first FROM stage_invoices GROUP BY invoice_id HAVING count(*) > 1)
+		SELECT s.line, 'invoice_id', format('invoice %s appears again (first at line %s)', s.invoice_id, d.first)
+		FROM stage_invoices s JOIN dup d USING (invoice_id) WHERE s.line <> d.first`); err != nil {
 		return nil, err
 	}
 	progress("clients")
@@ -177,21 +177,32 @@ func importInvoices(ctx context.Context, tx pgx.Tx, rr *ledger.RowReader, opts l
 		return nil, err
 	}
 	progress("conflicts")
-	// Rows that contradict stored invoices. The settlement an earlier import recorded for the same
-	// invoice does not count: this row's paid_date replaces it.
+	// Which staged invoices exist already: on a first import none, so the checks and the merge
+	// below have nothing to compare.
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE stage_existing ON COMMIT DROP AS
+		SELECT s.invoice_id FROM stage_invoices s JOIN invoices i USING (invoice_id)`); err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, `CREATE UNIQUE INDEX ON stage_existing (invoice_id); ANALYZE stage_existing`); err != nil {
+		return nil, err
+	}
+	// Rows that contradict stored invoices: another client, another kind, or an amount below what
+	// is already paid, credited or written off (only a shrinking amount can be; the settlement an
+	// earlier import recorded does not count: this row's paid_date replaces it).
 	if err := rejectLines(ctx, tx, rep, "stage_invoices", `
-		WITH other AS (
-			SELECT a.invoice_id, sum(a.amount) AS s FROM allocations a JOIN stage_invoices t USING (invoice_id)
+		WITH cand AS (
+			SELECT s.line, s.invoice_id, s.client_id, s.kind, s.amount, i.client_id AS old_client, i.kind AS old_kind, i.amount AS old_amount
+			FROM stage_existing e JOIN stage_invoices s USING (invoice_id) JOIN invoices i USING (invoice_id)
+		), shrunk AS (
+			SELECT * FROM cand WHERE kind = 'invoice' AND amount < old_amount * 100
+		), other AS (
+			SELECT a.invoice_id, sum(a.amount) AS s FROM allocations a JOIN shrunk USING (invoice_id)
 			WHERE NOT (a.kind = 'payment' AND a.source_id = 'settle:' || a.invoice_id) GROUP BY a.invoice_id
 		)
-		SELECT s.line, f.field, f.msg FROM stage_invoices s JOIN invoices i USING (invoice_id)
-		LEFT JOIN other al USING (invoice_id)
-		CROSS JOIN LATERAL (VALUES
-			(i.client_id <> s.client_id, 'client_id', format('invoice %s belongs to client %s; it cannot move', i.invoice_id, i.client_id)),
-			(i.kind <> s.kind, 'kind', format('invoice %s is a %s; its kind cannot change', i.invoice_id, i.kind)),
-			(s.kind = 'invoice' AND coalesce(al.s, 0) * 100 > s.amount, 'amount', format('invoice %s already has %s paid, credited or written off', i.invoice_id, al.s))
-		) AS f(bad, field, msg)
-		WHERE f.bad`); err != nil {
+		SELECT line, 'client_id', format('invoice %s belongs to client %s; it cannot move', invoice_id, old_client) FROM cand WHERE old_client <> client_id
+		UNION ALL SELECT line, 'kind', format('invoice %s is a %s; its kind cannot change', invoice_id, old_kind) FROM cand WHERE old_kind <> kind
+		UNION ALL SELECT sh.line, 'amount', format('invoice %s already has %s paid, credited or written off', sh.invoice_id, o.s)
+			FROM shrunk sh JOIN other o USING (invoice_id) WHERE o.s * 100 > sh.amount`); err != nil {
 		return nil, err
 	}
 	if err := rejectLines(ctx, tx, rep, "stage_invoices", `
@@ -205,33 +216,39 @@ func importInvoices(ctx context.Context, tx pgx.Tx, rr *ledger.RowReader, opts l
 		return nil, nil
 	}
 	progress("merging")
-	// New invoices settled by this import get their settlement dates at insert; updated ones are
-	// recomputed from their allocations below.
-	var inserted, updated int
-	err = tx.QueryRow(ctx, `
-		WITH m AS (
-			INSERT INTO invoices (invoice_id, client_id, number, kind, issue_date, due_date, amount, currency, disputed, quote_id, applies_to, settled_on, paid_date)
-			SELECT invoice_id, client_id, number, kind, `+epoch+` + issue_date, `+epoch+` + due_date, amount::numeric / 100, currency, disputed,
-				quote_id, applies_to,
-				CASE WHEN kind = 'invoice' THEN `+epoch+` + paid_date END, CASE WHEN kind = 'invoice' THEN `+epoch+` + paid_date END
-			FROM stage_invoices
-			ON CONFLICT (invoice_id) DO UPDATE SET number = EXCLUDED.number, issue_date = EXCLUDED.issue_date, due_date = EXCLUDED.due_date,
-				amount = EXCLUDED.amount, currency = EXCLUDED.currency, disputed = EXCLUDED.disputed, quote_id = EXCLUDED.quote_id,
-				applies_to = EXCLUDED.applies_to, updated_at = now()
-			WHERE (invoices.number, invoices.issue_date, invoices.due_date, invoices.amount, invoices.currency, invoices.disputed, invoices.quote_id, invoices.applies_to)
-				IS DISTINCT FROM (EXCLUDED.number, EXCLUDED.issue_date, EXCLUDED.due_date, EXCLUDED.amount, EXCLUDED.currency, EXCLUDED.disputed, EXCLUDED.quote_id, EXCLUDED.applies_to)
-			RETURNING invoice_id, xmax = 0 AS ins
-		), r AS (
-			-- Updated rows are marked with a negative line, inserted ones with ins.
-			UPDATE stage_invoices s SET line = CASE WHEN m.ins THEN s.line ELSE -s.line END, ins = m.ins
-			FROM m WHERE m.invoice_id = s.invoice_id RETURNING 1
-		)
-		SELECT count(*) FILTER (WHERE ins), count(*) FILTER (WHERE NOT ins) FROM m`).Scan(&inserted, &updated)
+	// New invoices, with their settlement dates when the row carries a paid_date (nothing else can
+	// have moved a new invoice's balance yet).
+	tag, err := tx.Exec(ctx, `
+		INSERT INTO invoices (invoice_id, client_id, number, kind, issue_date, due_date, amount, currency, disputed, quote_id, applies_to, settled_on, paid_date)
+		SELECT invoice_id, client_id, number, kind, `+epoch+` + issue_date, `+epoch+` + due_date, amount::numeric / 100, currency, disputed,
+			quote_id, applies_to,
+			CASE WHEN kind = 'invoice' THEN `+epoch+` + paid_date END, CASE WHEN kind = 'invoice' THEN `+epoch+` + paid_date END
+		FROM stage_invoices s WHERE NOT EXISTS (SELECT 1 FROM stage_existing e WHERE e.invoice_id = s.invoice_id)`)
 	if err != nil {
 		return nil, err
 	}
-	rep.Inserted, rep.Updated = inserted, updated
-	progress("payments")
+	rep.Inserted = int(tag.RowsAffected())
+	// Stored invoices whose data changed.
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE stage_changed (invoice_id text PRIMARY KEY) ON COMMIT DROP`); err != nil {
+		return nil, err
+	}
+	tag, err = tx.Exec(ctx, `
+		WITH u AS (
+			UPDATE invoices i SET number = s.number, issue_date = `+epoch+` + s.issue_date, due_date = `+epoch+` + s.due_date,
+				amount = s.amount::numeric / 100, currency = s.currency, disputed = s.disputed, quote_id = s.quote_id,
+				applies_to = s.applies_to, updated_at = now()
+			FROM stage_invoices s JOIN stage_existing e USING (invoice_id)
+			WHERE i.invoice_id = s.invoice_id
+				AND (i.number, i.issue_date, i.due_date, i.amount * 100, i.currency, i.disputed, i.quote_id, i.applies_to)
+				IS DISTINCT FROM (s.number, `+epoch+` + s.issue_date, `+epoch+` + s.due_date, s.amount::numeric, s.currency::bpchar, s.disputed, s.quote_id, s.applies_to)
+			RETURNING i.invoice_id
+		)
+		INSERT INTO stage_changed SELECT invoice_id FROM u`)
+	if err != nil {
+		return nil, err
+	}
+	rep.Updated = int(tag.RowsAffected())
+	progress("settlements")
 	settledChanged, err := mergeSettlements(ctx, tx)
 	if err != nil {
 		return nil, err
@@ -239,8 +256,8 @@ func importInvoices(ctx context.Context, tx pgx.Tx, rr *ledger.RowReader, opts l
 	rep.Updated += settledChanged
 	rep.Unchanged = rep.Received - rep.Rejected - rep.Inserted - rep.Updated
 	progress("settling")
-	// Updated rows (negative line) and rows whose settlement changed get their dates recomputed.
-	if _, err := tx.Exec(ctx, fmt.Sprintf(settlementSQL, `SELECT invoice_id AS id FROM stage_invoices WHERE line < 0`)); err != nil {
+	// Changed invoices get their settlement dates recomputed from their allocations.
+	if _, err := tx.Exec(ctx, fmt.Sprintf(settlementSQL, `SELECT invoice_id AS id FROM stage_changed`)); err != nil {
 		return nil, err
 	}
 	// New and changed credit notes are (re)applied in issue date order; unchanged ones keep theirs.
@@ -273,49 +290,47 @@ func importInvoices(ctx context.Context, tx pgx.Tx, rr *ledger.RowReader, opts l
 			return nil, err
 		}
 	}
-	rows, err := tx.Query(ctx, `SELECT DISTINCT client_id FROM stage_invoices WHERE line < 0 OR ins`)
+	rows, err := tx.Query(ctx, `SELECT DISTINCT s.client_id FROM stage_invoices s
+		WHERE NOT EXISTS (SELECT 1 FROM stage_existing e WHERE e.invoice_id = s.invoice_id)
+			OR EXISTS (SELECT 1 FROM stage_changed c WHERE c.invoice_id = s.invoice_id)`)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
-// mergeSettlements records, for each staged invoice with a paid_date, a payment "settle:<id>" of
-// the balance the other movements leave, dated paid_date; and removes such a payment when the
-// row no longer has a paid_date. Rows whose settlement changed are marked (negative line) and
-// counted. Each step is one set-based statement over indexed temporary tables.
+// mergeSettlements records, for each staged invoice with a paid_date, a payment allocation
+// "settle:<id>" of the balance the other movements leave, dated paid_date; and removes it when the
+// row no longer has a paid_date. Stored invoices whose settlement changed join stage_changed; it
+// returns how many did (new invoices got their dates at insert).
 func mergeSettlements(ctx context.Context, tx pgx.Tx) (int, error) {
+	var before int64
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM stage_changed`).Scan(&before); err != nil {
+		return 0, err
+	}
 	steps := []string{
-		// What other movements (payments, credit notes, write-offs) already took off updated invoices.
+		// What other movements (payments, credit notes, write-offs) already took off stored invoices.
 		`CREATE TEMP TABLE settle_other ON COMMIT DROP AS
-			SELECT a.invoice_id, sum(a.amount) AS amount FROM allocations a
-			JOIN stage_invoices t ON t.invoice_id = a.invoice_id AND NOT t.ins
+			SELECT a.invoice_id, sum(a.amount) AS amount FROM allocations a JOIN stage_existing e USING (invoice_id)
 			WHERE NOT (a.kind = 'payment' AND a.source_id = 'settle:' || a.invoice_id)
 			GROUP BY a.invoice_id`,
 		`CREATE TEMP TABLE settle_want ON COMMIT DROP AS
-			SELECT s.invoice_id, s.client_id, ` + epoch + ` + s.paid_date AS date, s.currency,
-				s.amount::numeric / 100 - coalesce(o.amount, 0) AS amount
-			FROM stage_invoices s LEFT JOIN settle_other o USING (invoice_id)
+			SELECT s.invoice_id, ` + epoch + ` + s.paid_date AS date, s.amount::numeric / 100 - coalesce(o.amount, 0) AS amount
+			FROM stage_existing e JOIN stage_invoices s USING (invoice_id) LEFT JOIN settle_other o USING (invoice_id)
 			WHERE s.paid_date IS NOT NULL AND s.kind = 'invoice'`,
-		`CREATE TEMP TABLE settle_touched (invoice_id text PRIMARY KEY) ON COMMIT DROP`,
-		`CREATE INDEX ON settle_want (invoice_id)`,
-		`ANALYZE settle_want`,
 		// Settlements that no longer apply: the row has no paid_date, or nothing is left to settle.
 		`WITH gone AS (
-			DELETE FROM allocations a USING stage_invoices s
-			LEFT JOIN settle_want w ON w.invoice_id = s.invoice_id AND w.amount > 0
-			WHERE NOT s.ins AND a.invoice_id = s.invoice_id AND a.kind = 'payment' AND a.source_id = 'settle:' || s.invoice_id
-				AND w.invoice_id IS NULL
+			DELETE FROM allocations a USING stage_existing e
+			WHERE a.invoice_id = e.invoice_id AND a.kind = 'payment' AND a.source_id = 'settle:' || e.invoice_id
+				AND NOT EXISTS (SELECT 1 FROM settle_want w WHERE w.invoice_id = e.invoice_id AND w.amount > 0)
 			RETURNING a.invoice_id
-		), p AS (
-			DELETE FROM payments p USING gone WHERE p.payment_id = 'settle:' || gone.invoice_id
 		)
-		INSERT INTO settle_touched SELECT invoice_id FROM gone ON CONFLICT DO NOTHING`,
-		`INSERT INTO payments (payment_id, client_id, date, amount, currency, settles)
-			SELECT 'settle:' || invoice_id, client_id, date, amount, currency, invoice_id FROM settle_want WHERE amount > 0
-			ON CONFLICT (payment_id) DO UPDATE SET date = EXCLUDED.date, amount = EXCLUDED.amount, updated_at = now()
-			WHERE (payments.date, payments.amount) IS DISTINCT FROM (EXCLUDED.date, EXCLUDED.amount)`,
-		// New invoices got their settlement dates at insert; other changed settlements are recomputed.
+		INSERT INTO stage_changed SELECT invoice_id FROM gone ON CONFLICT DO NOTHING`,
+		// Settlements of new invoices: plain inserts of the whole amount.
+		`INSERT INTO allocations (invoice_id, kind, source_id, date, amount)
+			SELECT invoice_id, 'payment', 'settle:' || invoice_id, ` + epoch + ` + paid_date, amount::numeric / 100 FROM stage_invoices s
+			WHERE paid_date IS NOT NULL AND kind = 'invoice' AND NOT EXISTS (SELECT 1 FROM stage_existing e WHERE e.invoice_id = s.invoice_id)`,
+		// Settlements of stored invoices: new or changed ones.
 		`WITH alloc AS (
 			INSERT INTO allocations (invoice_id, kind, source_id, date, amount)
 			SELECT invoice_id, 'payment', 'settle:' || invoice_id, date, amount FROM settle_want WHERE amount > 0
@@ -323,24 +338,26 @@ func mergeSettlements(ctx context.Context, tx pgx.Tx) (int, error) {
 			WHERE (allocations.date, allocations.amount) IS DISTINCT FROM (EXCLUDED.date, EXCLUDED.amount)
 			RETURNING invoice_id
 		)
-		INSERT INTO settle_touched SELECT a.invoice_id FROM alloc a JOIN stage_invoices s ON s.invoice_id = a.invoice_id AND NOT s.ins
-		ON CONFLICT DO NOTHING`,
+		INSERT INTO stage_changed SELECT invoice_id FROM alloc ON CONFLICT DO NOTHING`,
 	}
 	for _, q := range steps {
 		if _, err := tx.Exec(ctx, q); err != nil {
 			return 0, err
 		}
 	}
-	tag, err := tx.Exec(ctx, `UPDATE stage_invoices s SET line = -s.line FROM settle_touched t WHERE t.invoice_id = s.invoice_id AND s.line > 0`)
-	if err != nil {
+	var after int64
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM stage_changed`).Scan(&after); err != nil {
 		return 0, err
 	}
-	return int(tag.RowsAffected()), nil
+	return int(after - before), nil
 }
 
 func creditNotesOf(ctx context.Context, tx pgx.Tx) ([]ledger.Invoice, error) {
 	rows, err := tx.Query(ctx, `SELECT invoice_id, client_id, kind, issue_date, due_date, amount, coalesce(applies_to, '')
-		FROM stage_invoices WHERE kind = 'credit_note' AND (ins OR line < 0) ORDER BY issue_date, abs(line)`)
+		FROM stage_invoices s WHERE kind = 'credit_note' AND (
+			NOT EXISTS (SELECT 1 FROM stage_existing e WHERE e.invoice_id = s.invoice_id)
+			OR EXISTS (SELECT 1 FROM stage_changed c WHERE c.invoice_id = s.invoice_id))
+		ORDER BY issue_date, line`)
 	if err != nil {
 		return nil, err
 	}
@@ -498,7 +515,7 @@ func importPayments(ctx context.Context, tx pgx.Tx, rr *ledger.RowReader, rep *l
 	if err := prows.Err(); err != nil {
 		return nil, err
 	}
-	arows, err := tx.Query(ctx, `SELECT source_id, invoice_id, `+cents("amount")+` FROM allocations WHERE kind = 'payment' AND source_id = ANY($1)`, payIDs)
+	arows, err := tx.Query(ctx, `SELECT source_id, invoice_id, `+cents("amount")+` FROM allocations WHERE kind = 'payment' AND source_id = ANY($1) AND source_id NOT LIKE 'settle:%'`, payIDs)
 	if err != nil {
 		return nil, err
 	}

@@ -113,7 +113,7 @@ func (l *Ledger) PutInvoice(ctx context.Context, inv ledger.Invoice, actor strin
 // applyCreditNote (re)allocates a credit note: to the invoice it names, or to the client's oldest
 // open invoices issued on or before it. It returns the invoices whose balance changed.
 func applyCreditNote(ctx context.Context, tx pgx.Tx, cn ledger.Invoice) ([]string, error) {
-	rows, err := tx.Query(ctx, `DELETE FROM allocations WHERE kind = 'credit_note' AND source_id = $1 RETURNING invoice_id`, cn.InvoiceID)
+	rows, err := tx.Query(ctx, `DELETE FROM allocations WHERE kind = 'credit_note' AND source_id = $1 AND source_id NOT LIKE 'settle:%' RETURNING invoice_id`, cn.InvoiceID)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -58,7 +59,7 @@ func putPayment(ctx context.Context, tx pgx.Tx, p ledger.Payment, capped bool) (
 		}
 	}
 	// The old allocations are released first: the new ones are checked against balances without them.
-	rows, err := tx.Query(ctx, `DELETE FROM allocations WHERE kind = 'payment' AND source_id = $1 RETURNING invoice_id`, p.PaymentID)
+	rows, err := tx.Query(ctx, `DELETE FROM allocations WHERE kind = 'payment' AND source_id = $1 AND source_id NOT LIKE 'settle:%' RETURNING invoice_id`, p.PaymentID)
 	if err != nil {
 		return "", err
 	}
@@ -186,7 +187,7 @@ type querier interface {
 }
 
 func paymentAllocations(ctx context.Context, q querier, paymentID string) ([]ledger.Allocation, error) {
-	rows, err := q.Query(ctx, `SELECT invoice_id, `+cents("amount")+` FROM allocations WHERE kind = 'payment' AND source_id = $1 ORDER BY invoice_id`, paymentID)
+	rows, err := q.Query(ctx, `SELECT invoice_id, `+cents("amount")+` FROM allocations WHERE kind = 'payment' AND source_id = $1 AND source_id NOT LIKE 'settle:%' ORDER BY invoice_id`, paymentID)
 	if err != nil {
 		return nil, err
 	}
@@ -202,6 +203,9 @@ func paymentAllocations(ctx context.Context, q querier, paymentID string) ([]led
 // GetPayment reads a payment with its allocations and what is left unapplied.
 func (l *Ledger) GetPayment(ctx context.Context, id string) (ledger.PaymentView, error) {
 	v, err := scanPayment(l.db.Pool.QueryRow(ctx, `SELECT `+paymentColumns+` FROM payments WHERE payment_id = $1`, id))
+	if isNoRows(err) && strings.HasPrefix(id, ledger.SettlementPrefix) {
+		return l.getSettlement(ctx, id)
+	}
 	if isNoRows(err) {
 		return v, notFound("payment", id)
 	}
@@ -219,5 +223,27 @@ func (l *Ledger) GetPayment(ctx context.Context, id string) (ledger.PaymentView,
 		v.Allocated += a.Amount
 	}
 	v.Unapplied = v.Amount - v.Allocated
+	return v, nil
+}
+
+// getSettlement reads the payment an invoices import recorded from a paid_date column: it lives
+// only as the invoice's allocation "settle:<invoice id>".
+func (l *Ledger) getSettlement(ctx context.Context, id string) (ledger.PaymentView, error) {
+	var v ledger.PaymentView
+	var d int32
+	var a int64
+	err := l.db.Pool.QueryRow(ctx, `SELECT i.client_id, i.currency, `+days("a.date")+`, `+cents("a.amount")+`, i.created_at, i.updated_at
+		FROM allocations a JOIN invoices i USING (invoice_id)
+		WHERE a.kind = 'payment' AND a.source_id = $1 AND a.invoice_id = $2`, id, strings.TrimPrefix(id, ledger.SettlementPrefix)).
+		Scan(&v.ClientID, &v.Currency, &d, &a, &v.CreatedAt, &v.UpdatedAt)
+	if isNoRows(err) {
+		return v, notFound("payment", id)
+	}
+	if err != nil {
+		return v, unavailable(err, "get payment")
+	}
+	v.PaymentID, v.Date, v.Amount, v.Allocated = id, ledger.Date(d), ledger.Money(a), ledger.Money(a)
+	v.Reference = "settlement recorded by an invoices import"
+	v.Allocations = []ledger.Allocation{{InvoiceID: strings.TrimPrefix(id, ledger.SettlementPrefix), Amount: ledger.Money(a)}}
 	return v, nil
 }
