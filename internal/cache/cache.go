@@ -129,6 +129,7 @@ func Open(url, prefix string, opts Options) (*Cache, error) {
 	if err != nil {
 		return nil, err
 	}
+	routeRedisLog(c.log)
 	uo.ReadTimeout, uo.WriteTimeout, uo.DialTimeout = opts.Timeout, opts.Timeout, opts.DialTimeout
 	// A request waits for a free connection no longer than for an answer.
 	uo.PoolTimeout = opts.Timeout

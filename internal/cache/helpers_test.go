@@ -201,6 +201,8 @@ type proxy struct {
 	target string
 	addr   string
 
+	stalled atomic.Bool // bytes are held, as by a Redis that stopped answering
+
 	mu    sync.Mutex
 	ln    net.Listener
 	conns map[net.Conn]struct{}
@@ -241,10 +243,30 @@ func (p *proxy) start() {
 			p.mu.Lock()
 			p.conns[in], p.conns[out] = struct{}{}, struct{}{}
 			p.mu.Unlock()
-			go func() { _, _ = io.Copy(out, in); _ = out.Close() }()
-			go func() { _, _ = io.Copy(in, out); _ = in.Close() }()
+			go p.pipe(out, in)
+			go p.pipe(in, out)
 		}
 	}()
+}
+
+// pipe copies src to dst, holding the bytes while the proxy is stalled.
+func (p *proxy) pipe(dst, src net.Conn) {
+	defer dst.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		for n > 0 && p.stalled.Load() {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // stop refuses new connections and cuts the open ones.
