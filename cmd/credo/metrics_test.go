@@ -74,8 +74,8 @@ func TestMetricsAPI(t *testing.T) {
 		"aging.current": 500.0, "aging.d1_30": 1500.0, "aging.d90_plus": 0.0, "open_invoice_count": 2.0,
 		"window_start": "2025-01-01", "window_days": 90.0, "sales_3m": 3500.0,
 		"dso": 51.43, "best_possible_dso": 12.86, "add": 38.57, // 2000, 500 and 1500 / 3500 x 90
-		"dso_countback": 52.0, // March nets 500 (31 days), then 1500 of February's 2000 (21 of 28 days)
-		"cei":           50.0, // (0 + 3500 - 2000) / (0 + 3500 - 500)
+		"dso_countback":  52.0, // March nets 500 (31 days), then 1500 of February's 2000 (21 of 28 days)
+		"cei":            50.0, // (0 + 3500 - 2000) / (0 + 3500 - 500)
 		"paid_count_12m": 1.0, "avg_days_to_pay_12m": 40.0, "weighted_dbt_12m": 10.0, "late_share_12m": 1.0,
 		"payment_index_12m": 73.33, // 80 - 10 x 10/15
 		"dbt_trend":         nil,   // nothing paid in the 9 months before the last 3
