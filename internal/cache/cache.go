@@ -144,7 +144,7 @@ func Open(url, prefix string, opts Options) (*Cache, error) {
 	c.addrs = uo.Addrs
 
 	ctx, cancel := context.WithTimeout(context.Background(), opts.DialTimeout+opts.Timeout)
-	err = c.rdb.Ping(ctx).Err()
+	err = c.checkServer(ctx) // a ping that also learns the server's identity
 	cancel()
 	if err == nil {
 		c.health.up.Store(true)

@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,7 @@ type health struct {
 
 	mu        sync.Mutex
 	downSince time.Time
+	runID     string // the Redis server last seen (one node or Sentinel)
 }
 
 func (h *health) init(threshold int) { h.threshold = int32(threshold) }
@@ -41,6 +43,11 @@ func (c *Cache) failed(ctx context.Context, err error, now bool) {
 		return
 	}
 	c.metrics.errors.Inc()
+	if !now && errors.Is(err, redis.ErrPoolTimeout) {
+		// Every connection busy is a burst of traffic, not an outage: this request goes without
+		// Redis, the state stays. A hung Redis still shows as the busy connections' timeouts.
+		return
+	}
 	if n := c.health.fails.Add(1); now || n >= c.health.threshold {
 		c.markDown(err)
 	}
@@ -93,14 +100,14 @@ func (c *Cache) probe() {
 		if c.health.up.Load() {
 			err := c.replayPending(ctx)
 			if err == nil {
-				err = c.rdb.Ping(ctx).Err()
+				err = c.checkServer(ctx)
 			}
 			if err != nil {
 				c.failed(ctx, err, true)
 			} else {
 				c.ok()
 			}
-		} else if err := c.rdb.Ping(ctx).Err(); err == nil {
+		} else if err := c.checkServer(ctx); err == nil {
 			c.recover(ctx)
 		}
 		cancel()
@@ -119,4 +126,40 @@ func (c *Cache) recover(ctx context.Context) {
 		n.flushLocal()
 	}
 	c.markUp()
+}
+
+// checkServer is the probe's ping. On one node or Sentinel it asks for the server's run_id,
+// which changes when Redis restarts or fails over: the new server may have come back from an
+// older snapshot, or be a replica that missed the last writes, so invalidations made since may
+// be gone from it and the values they removed back. Every namespace's generation is then
+// bumped, which makes whatever that server holds unreachable. (Redis Cluster has one run_id per
+// node and no single answer; there the probe only pings. README.md: limits.)
+func (c *Cache) checkServer(ctx context.Context) error {
+	if _, cluster := c.rdb.(*redis.ClusterClient); cluster {
+		return c.rdb.Ping(ctx).Err()
+	}
+	info, err := c.rdb.Info(ctx, "server").Result()
+	if err != nil {
+		return err
+	}
+	var id string
+	for line := range strings.Lines(info) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "run_id:"); ok {
+			id = v
+			break
+		}
+	}
+	c.health.mu.Lock()
+	last := c.health.runID
+	c.health.runID = id
+	c.health.mu.Unlock()
+	if last == "" || id == "" || id == last {
+		return nil
+	}
+	c.log.Warn("cache: redis restarted or failed over: every cached value is invalidated, as invalidations since its last snapshot may be lost",
+		"addrs", c.addrs)
+	for _, n := range c.namespaces() {
+		n.pend.setAll()
+	}
+	return c.replayPending(ctx)
 }

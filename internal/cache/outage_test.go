@@ -153,6 +153,14 @@ func TestRedisKilledAndRestarted(t *testing.T) {
 	if v, _ := nb.GetOrCompute(ctx, "C1", f.compute); string(v) == "v#1" {
 		t.Error("B serves the value of C1 from before the outage")
 	}
+	// Redis came back as another server (empty here; from an old snapshot or a lagging replica
+	// elsewhere): the generation was bumped, so nothing it holds from before can be served.
+	if g, _ := a.rdb.Get(ctx, na.keyGen).Int64(); g < 1 {
+		t.Errorf("generation %d after Redis restarted, want a bump", g)
+	}
+	if n := logs.count("restarted or failed over"); n != 1 {
+		t.Errorf("%d lines about the restart, want 1", n)
+	}
 	if got := states.get(); !slices.Equal(got, []bool{false, true}) {
 		t.Errorf("state changes %v, want [false true]", got)
 	}
