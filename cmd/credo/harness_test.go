@@ -69,7 +69,7 @@ func testEnv(t testing.TB, extra map[string]string) map[string]string {
 		"REDIS_URL":           os.Getenv("REDIS_URL"),
 		"CREDO_REDIS_PREFIX":  fmt.Sprintf("credo-test:%d:%s:", os.Getpid(), t.Name()),
 		"CREDO_KEY_CACHE_TTL": "0s",
-		"CREDO_LOG_LEVEL":     "warn",
+		"CREDO_LOG_LEVEL":     "info",
 	}
 	for k, v := range extra {
 		env[k] = v

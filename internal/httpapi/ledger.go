@@ -291,6 +291,11 @@ func (s *Server) getPayment(c echo.Context) error {
 }
 
 func (s *Server) importFile(c echo.Context) error {
+	switch c.Param("kind") {
+	case ledger.ImportClients, ledger.ImportInvoices, ledger.ImportPayments:
+	default:
+		return fault.Errorf(fault.NotFound, "no import of %q: the kinds are clients, invoices and payments", c.Param("kind"))
+	}
 	q := c.QueryParams()
 	for name := range q {
 		switch name {

@@ -1,8 +1,10 @@
 package ledger
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 )
@@ -88,15 +90,21 @@ func (d Date) String() string { return d.Time().Format(time.DateOnly) }
 // MarshalJSON writes "YYYY-MM-DD".
 func (d Date) MarshalJSON() ([]byte, error) { return []byte(`"` + d.String() + `"`), nil }
 
-// UnmarshalJSON reads "YYYY-MM-DD".
+// UnmarshalJSON reads "YYYY-MM-DD". A bad value is a *json.UnmarshalTypeError, so that
+// encoding/json names the field at fault.
 func (d *Date) UnmarshalJSON(b []byte) error {
 	s := string(b)
+	if s == "null" {
+		return nil
+	}
+	bad := &json.UnmarshalTypeError{Value: jsonValueKind(s), Type: reflect.TypeFor[Date]()}
 	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
-		return ErrDateFormat
+		return bad
 	}
 	v, err := ParseDate(s[1 : len(s)-1])
 	if err != nil {
-		return err
+		bad.Value = "string " + s
+		return bad
 	}
 	*d = v
 	return nil

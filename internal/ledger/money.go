@@ -1,8 +1,10 @@
 package ledger
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -88,19 +90,34 @@ func (m Money) Float() float64 { return float64(m) / 100 }
 // MarshalJSON writes the amount as a JSON number with two decimals.
 func (m Money) MarshalJSON() ([]byte, error) { return []byte(m.String()), nil }
 
-// UnmarshalJSON accepts a JSON number with at most two decimals (no exponent, no string).
+// UnmarshalJSON accepts a JSON number with at most two decimals (no exponent, no string). A bad
+// value is a *json.UnmarshalTypeError, so that encoding/json names the field at fault.
 func (m *Money) UnmarshalJSON(b []byte) error {
 	s := string(b)
 	if s == "null" {
 		return nil
 	}
-	if strings.ContainsAny(s, "eE\"") {
-		return ErrAmountFormat
-	}
 	v, err := ParseMoney(s, '.')
-	if err != nil {
-		return err
+	if err != nil || strings.ContainsAny(s, "eE\"") {
+		return &json.UnmarshalTypeError{Value: jsonValueKind(s), Type: reflect.TypeFor[Money]()}
 	}
 	*m = v
 	return nil
+}
+
+// jsonValueKind describes a JSON value for an error message.
+func jsonValueKind(s string) string {
+	switch {
+	case s == "":
+		return "value"
+	case s[0] == '"':
+		return "string"
+	case s == "true" || s == "false":
+		return "boolean"
+	case s[0] == '{':
+		return "object"
+	case s[0] == '[':
+		return "array"
+	}
+	return "number " + s
 }
