@@ -53,7 +53,8 @@ func TestSingleFlight(t *testing.T) {
 	}
 }
 
-// One caller giving up does not fail the others; when all give up the compute is cancelled.
+// A waiting caller giving up returns at once and does not stop the fill the others wait for;
+// when every caller has given up, the fill is cancelled.
 func TestFlightCancellation(t *testing.T) {
 	var f flight
 	started, release := make(chan struct{}), make(chan struct{})
@@ -68,25 +69,24 @@ func TestFlightCancellation(t *testing.T) {
 			return nil, ctx.Err()
 		}
 	}
-	impatient, cancel := context.WithCancel(context.Background())
-	first := make(chan error, 1)
-	go func() { _, err := f.do(impatient, "k", fn); first <- err }()
+	leader := make(chan string, 1)
+	go func() { v, _ := f.do(context.Background(), "k", fn); leader <- string(v) }()
 	<-started
-	second := make(chan string, 1)
-	go func() { v, _ := f.do(context.Background(), "k", fn); second <- string(v) }()
-	time.Sleep(20 * time.Millisecond)
+	impatient, cancel := context.WithCancel(context.Background())
+	follower := make(chan error, 1)
+	go func() { _, err := f.do(impatient, "k", fn); follower <- err }()
+	time.Sleep(20 * time.Millisecond) // the follower joins the fill
 	cancel()
-	if err := <-first; !errors.Is(err, context.Canceled) {
+	if err := <-follower; !errors.Is(err, context.Canceled) {
 		t.Errorf("the impatient caller got %v, want context.Canceled", err)
 	}
 	close(release)
-	if v := <-second; v != "done" {
-		t.Errorf("the patient caller got %q, want the compute's result", v)
+	if v := <-leader; v != "done" {
+		t.Errorf("the caller running the fill got %q, want its result", v)
 	}
 
-	// Everyone leaves: the compute's context is cancelled.
-	started = make(chan struct{})
-	release = make(chan struct{})
+	// Everyone leaves: the fill's context is cancelled.
+	started, release = make(chan struct{}), make(chan struct{})
 	ctx, cancelAll := context.WithCancel(context.Background())
 	go func() { _, _ = f.do(ctx, "k2", fn) }()
 	<-started
@@ -94,7 +94,12 @@ func TestFlightCancellation(t *testing.T) {
 	select {
 	case <-cancelled:
 	case <-time.After(2 * time.Second):
-		t.Fatal("the compute kept running after every caller left")
+		t.Fatal("the fill kept running after every caller left")
+	}
+	// And the next caller starts a new fill instead of joining the cancelled one.
+	v, err := f.do(context.Background(), "k2", func(context.Context) ([]byte, error) { return []byte("new"), nil })
+	if err != nil || string(v) != "new" {
+		t.Errorf("after a cancelled fill: %q, %v, want a new fill", v, err)
 	}
 }
 

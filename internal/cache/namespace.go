@@ -91,8 +91,9 @@ func (n *Namespace) Set(ctx context.Context, id string, value []byte, ttl time.D
 // GetOrCompute answers the cached value of id, or computes, stores and answers it. Concurrent
 // calls for one id in this process share one Redis read and one compute (there is no lock
 // across replicas: README.md says why). A compute error is returned and nothing is stored; a
-// Redis failure is never returned. compute runs on a context that survives the caller giving
-// up as long as another caller still waits for the same id.
+// Redis failure is never returned. The first caller runs compute, on a context that survives
+// that caller giving up as long as another caller still waits for the same id (so the first
+// caller waits for its compute; the others return when their context ends).
 func (n *Namespace) GetOrCompute(ctx context.Context, id string, compute func(context.Context) ([]byte, error)) ([]byte, error) {
 	if n.l1 != nil {
 		if v, ok := n.l1.get(id); ok {
