@@ -42,8 +42,8 @@ type Options struct {
 	// ProbeInterval is how often Redis is pinged: while up to notice an outage without traffic,
 	// while down to notice its return (default 500 ms).
 	ProbeInterval time.Duration
-	// FailureThreshold is the number of consecutive failed commands that marks Redis down
-	// (default 3); a failed ping or invalidation marks it down at once.
+	// FailureThreshold is the number of consecutive failed commands or pings that marks Redis
+	// down (default 3); a failed invalidation marks it down at once.
 	FailureThreshold int
 	// PoolSize is the number of Redis connections per node (default: go-redis's, 10 per CPU).
 	PoolSize int

@@ -34,7 +34,7 @@ func (c *Cache) ok() {
 
 // failed records a failed Redis command. A command failing because its caller gave up says
 // nothing about Redis and is ignored; now marks Redis down without waiting for the threshold
-// (failed pings, and invalidations, whose loss would leave stale values readable).
+// (invalidations, whose loss would leave stale values readable).
 func (c *Cache) failed(ctx context.Context, err error, now bool) {
 	if err == nil || errors.Is(err, redis.Nil) {
 		return
@@ -83,9 +83,9 @@ func (c *Cache) markUp() {
 	}
 }
 
-// probe pings Redis every ProbeInterval. While up, a failed ping marks it down (an outage is
-// noticed without traffic) and invalidations left pending are written. While down, a ping that
-// succeeds starts the recovery.
+// probe pings Redis every ProbeInterval. While up, failed pings count like failed commands (an
+// outage is noticed without traffic) and invalidations left pending are written. While down, a
+// ping that succeeds starts the recovery.
 func (c *Cache) probe() {
 	defer c.wg.Done()
 	t := time.NewTicker(c.opts.ProbeInterval)
@@ -97,18 +97,18 @@ func (c *Cache) probe() {
 		case <-t.C:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), c.opts.DialTimeout+c.opts.Timeout)
-		if c.health.up.Load() {
-			err := c.replayPending(ctx)
-			if err == nil {
-				err = c.checkServer(ctx)
+		// Failures are judged against a context of their own: the probe's deadline expiring is
+		// Redis being slow, not a caller leaving.
+		if !c.health.up.Load() {
+			if err := c.checkServer(ctx); err == nil {
+				c.recover(ctx)
 			}
-			if err != nil {
-				c.failed(ctx, err, true)
-			} else {
-				c.ok()
-			}
-		} else if err := c.checkServer(ctx); err == nil {
-			c.recover(ctx)
+		} else if err := c.replayPending(ctx); err != nil {
+			c.failed(context.Background(), err, true) // an unwritten invalidation: stop reading Redis
+		} else if err := c.checkServer(ctx); err != nil {
+			c.failed(context.Background(), err, false) // one slow ping is not an outage
+		} else {
+			c.ok()
 		}
 		cancel()
 	}
