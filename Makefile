@@ -5,7 +5,7 @@ GO ?= go
 SERVICES = eval "$$(deploy/local/services.sh)"
 BIN = bin/credo
 
-.PHONY: run build test test-short bench bench-import vet clean services
+.PHONY: run build test test-short bench bench-import bench-sanctions vet clean services
 
 build:
 	$(GO) build -o $(BIN) ./cmd/credo
@@ -28,9 +28,16 @@ vet:
 	$(GO) vet ./...
 
 ## bench: the benchmarks named by the issues (imports, metrics, scores, decisions, screening)
-bench: build bench-import
+bench: build bench-import bench-sanctions
 	@$(SERVICES); \
 	$(GO) test -run '^$$' -bench . -benchtime 3x -count 1 ./...
+
+## bench-sanctions: the screening quality report (OFAC's own tool, recall) and one screening over
+## OFAC + UN on one core (p50/p99), the index build and the heap it holds
+bench-sanctions:
+	$(GO) test ./internal/sanctions -run Quality -v -count 1
+	$(GO) test ./internal/sanctions -run '^$$' -bench 'Search$$' -benchtime 20000x -cpu 1 -count 1
+	$(GO) test ./internal/sanctions -run '^$$' -bench 'IndexBuild$$' -benchtime 5x -cpu 1 -count 1
 
 ## bench-import: import a generated CSV of 1,000,000 invoices for 10,000 clients and report rows/s
 bench-import: build
