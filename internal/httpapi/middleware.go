@@ -138,7 +138,11 @@ func actor(c echo.Context) string {
 }
 
 // require authenticates the caller and checks the permission.
-func (s *Server) require(perm auth.Permission) echo.MiddlewareFunc {
+func (s *Server) require(perm auth.Permission) echo.MiddlewareFunc { return s.requireAny(perm) }
+
+// requireAny authenticates the caller and checks it holds one of the permissions (the handler
+// narrows what a weaker one sees).
+func (s *Server) requireAny(perms ...auth.Permission) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			h := c.Request().Header.Get(echo.HeaderAuthorization)
@@ -155,10 +159,12 @@ func (s *Server) require(perm auth.Permission) echo.MiddlewareFunc {
 				return err
 			}
 			c.Set(principalKey, p)
-			if !p.Role.Can(perm) {
-				return fault.Errorf(fault.Forbidden, "the %s role may not do this (needs %s)", p.Role, perm)
+			for _, perm := range perms {
+				if p.Role.Can(perm) {
+					return next(c)
+				}
 			}
-			return next(c)
+			return fault.Errorf(fault.Forbidden, "the %s role may not do this (needs %s)", p.Role, perms[0])
 		}
 	}
 }

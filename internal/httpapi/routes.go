@@ -35,4 +35,5 @@ func (s *Server) routes() {
 
 	s.sanctionsRoutes(api)
 	s.metricsRoutes(api)
+	s.decisionRoutes(api)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/credorisk/credo/internal/auth"
 	"github.com/credorisk/credo/internal/config"
+	"github.com/credorisk/credo/internal/decision"
 	"github.com/credorisk/credo/internal/ledger"
 	"github.com/credorisk/credo/internal/sanctions"
 )
@@ -31,6 +32,8 @@ type Deps struct {
 	Sanctions *sanctions.Service
 	// Metrics builds the receivables facts behind the metrics and forecast routes.
 	Metrics FactsSource
+	// Decisions decides quotes and reads the decision log.
+	Decisions *decision.Service
 	// Ready reports whether this replica can serve: Postgres answers, migrations are current,
 	// policy and model loaded. It returns the details shown on /readyz.
 	Ready func(ctx context.Context) (map[string]any, error)

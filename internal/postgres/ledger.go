@@ -65,6 +65,7 @@ func lockClient(ctx context.Context, tx pgx.Tx, clientID, field string) error {
 type cursor struct {
 	ID   string `json:"i"`
 	Date int32  `json:"d,omitempty"`
+	At   string `json:"t,omitempty"`
 }
 
 func encodeCursor(c cursor) string {
