@@ -3,6 +3,10 @@ package cache
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -178,6 +182,77 @@ func TestInvalidateManyIDs(t *testing.T) {
 	for _, id := range []string{ids[0], ids[len(ids)-1]} {
 		if _, ok := nb.Get(ctx, id); ok {
 			t.Errorf("%s is still served after Invalidate", id)
+		}
+	}
+}
+
+// Writers change a fake database and invalidate through either replica while readers on both
+// fill and read concurrently. Once the writers stop, both replicas must converge on the latest
+// data within message delivery (their L1 lives a minute, so only invalidations can get them
+// there), whatever fills raced whatever invalidations.
+func TestConcurrentWritersLeaveNoStaleValue(t *testing.T) {
+	a, b := MustReplicas(t)
+	ctx := context.Background()
+	replicas := []*Namespace{a.Namespace("score", time.Hour), b.Namespace("score", time.Hour)}
+	const ids = 8
+	var versions [ids]atomic.Int64
+	var generation atomic.Int64
+	compute := func(i int) func(context.Context) ([]byte, error) {
+		return func(context.Context) ([]byte, error) {
+			v, g := versions[i].Load(), generation.Load()
+			time.Sleep(time.Duration(rand.IntN(2000)) * time.Microsecond) // a fill slow enough to race
+			return fmt.Appendf(nil, "%d/%d", v, g), nil
+		}
+	}
+	stop := make(chan struct{})
+	var readers, writers sync.WaitGroup
+	for r := range 8 {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			ns := replicas[r%2]
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				i := rand.IntN(ids)
+				if _, err := ns.GetOrCompute(ctx, strconv.Itoa(i), compute(i)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for w := range 2 {
+		writers.Add(1)
+		go func() {
+			defer writers.Done()
+			ns := replicas[w]
+			for n := range 150 {
+				if n%50 == 10 { // never last: the final writes are per id
+					generation.Add(1) // a model change: everything differs
+					ns.InvalidateAll(ctx)
+				} else {
+					i := rand.IntN(ids)
+					versions[i].Add(1) // the commit, then the invalidation
+					ns.Invalidate(ctx, strconv.Itoa(i))
+				}
+				time.Sleep(time.Duration(rand.IntN(500)) * time.Microsecond)
+			}
+		}()
+	}
+	writers.Wait()
+	close(stop)
+	readers.Wait()
+	for r, ns := range replicas {
+		for i := range ids {
+			want := fmt.Sprintf("%d/%d", versions[i].Load(), generation.Load())
+			MustEventually(t, 2*time.Second, fmt.Sprintf("replica %d serves %s for id %d", r, want, i), func() bool {
+				got, _ := ns.GetOrCompute(ctx, strconv.Itoa(i), compute(i))
+				return string(got) == want
+			})
 		}
 	}
 }
