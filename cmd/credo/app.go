@@ -8,9 +8,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/credorisk/credo/internal/auth"
+	"github.com/credorisk/credo/internal/cache"
 	"github.com/credorisk/credo/internal/ledger"
 	"github.com/credorisk/credo/internal/postgres"
 	"github.com/credorisk/credo/internal/sanctions"
+	"github.com/credorisk/credo/internal/scoring"
 )
 
 // app is Credo wired together: stores on Postgres and the domain services on top.
@@ -23,6 +25,10 @@ type app struct {
 	metrics *postgres.Metrics
 	// sanctions screens clients; it loads its lists from Postgres only when asked (serve, search).
 	sanctions *sanctions.Service
+	// cache is the shared cache and bus (Redis, or in-process without REDIS_URL).
+	cache *cache.Cache
+	// scores scores clients with the active model, through the cache.
+	scores *scoring.Service
 }
 
 // open connects to Postgres and wires the services; migrate applies pending migrations first.
@@ -66,10 +72,19 @@ func (c *cli) open(migrate bool) (*app, error) {
 		}
 		a.sanctions.ClientsChanged(ctx, ids) // client imports: screen the changed clients
 	}
+	if err := c.openScores(a); err != nil {
+		a.close()
+		return nil, err
+	}
 	return a, nil
 }
 
-func (a *app) close() { a.db.Close() }
+func (a *app) close() {
+	if a.cache != nil {
+		_ = a.cache.Close()
+	}
+	a.db.Close()
+}
 
 // ready is the readiness check: Postgres answers and the schema is current.
 func (a *app) ready(ctx context.Context) (map[string]any, error) {
@@ -81,5 +96,10 @@ func (a *app) ready(ctx context.Context) (map[string]any, error) {
 	if cur < target {
 		return details, fmt.Errorf("schema at version %d, %d expected", cur, target)
 	}
+	if a.scores == nil {
+		return details, fmt.Errorf("no scoring model loaded")
+	}
+	details["model"] = a.scores.Model().Version()
+	details["cache"] = map[string]any{"mode": a.cache.Mode(), "redis_up": a.cache.Up()}
 	return details, nil
 }

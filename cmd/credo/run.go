@@ -31,6 +31,8 @@ Commands:
   sanctions load --source ofac --dir DIR | --source un|eu|uk|fr --file F
   sanctions lists | sanctions search NAME [--type T] [--country C] [--birth-year Y] | sanctions refresh
                              load, inspect, search and download the sanctions lists
+  score --all | score --client ID [--refresh] [--lang en|fr]
+                             rescore every client (history, cache, summary), or explain one score
 
 Configuration comes from the environment (DATABASE_URL, REDIS_URL, CREDO_*); see README.md.
 Run 'credo <command> -h' for a command's flags.
@@ -66,6 +68,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return env.keys(rest)
 	case "sanctions":
 		return env.sanctionsCmd(rest)
+	case "score":
+		return env.scoreCmd(rest)
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("%w: unknown command %q", errUsage, cmd)

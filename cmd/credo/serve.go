@@ -26,13 +26,14 @@ func (c *cli) serve(args []string) error {
 		return err
 	}
 	bg, stopBG := context.WithCancel(c.ctx)
-	bgDone := make(chan struct{})
+	bgDone, scoresDone := make(chan struct{}), make(chan struct{})
 	go func() { a.sanctions.Run(bg); close(bgDone) }()
-	defer func() { stopBG(); <-bgDone }()
+	go func() { a.scores.WatchSanctions(bg, sanctionsWatchInterval); close(scoresDone) }()
+	defer func() { stopBG(); <-bgDone; <-scoresDone }()
 	srv := httpapi.New(httpapi.Deps{
 		Log: c.log, Config: c.cfg, Ledger: a.ledger, Keys: a.keys, Registry: a.registry,
 		OpenAPI: credo.OpenAPI, Ready: a.ready, Sanctions: a.sanctions,
-		Metrics: a.metrics,
+		Metrics: a.metrics, Scores: a.scores,
 	})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -41,6 +41,7 @@ const (
 	MetricsRead     Permission = "metrics:read"
 	ScoreRead       Permission = "score:read"
 	ExplanationRead Permission = "score:explain"
+	ModelsRead      Permission = "models:read"
 	DecisionCreate  Permission = "decisions:create"
 	DecisionRead    Permission = "decisions:read"
 	PolicyRead      Permission = "policies:read"
@@ -52,7 +53,7 @@ const (
 	KeysManage      Permission = "keys:manage"
 )
 
-var financeReads = []Permission{ClientsRead, LedgerRead, MetricsRead, ScoreRead, ExplanationRead, DecisionRead, PolicyRead, ScreeningRead, SolvencyRead}
+var financeReads = []Permission{ClientsRead, LedgerRead, MetricsRead, ScoreRead, ExplanationRead, ModelsRead, DecisionRead, PolicyRead, ScreeningRead, SolvencyRead}
 
 var grants = map[Role][]Permission{
 	Ingest:        {ClientsRead, LedgerRead, LedgerWrite, SolvencyWrite},

@@ -35,5 +35,6 @@ func (s *Server) routes() {
 
 	s.sanctionsRoutes(api)
 	s.metricsRoutes(api)
+	s.scoresRoutes(api)
 	s.decisionRoutes(api)
 }

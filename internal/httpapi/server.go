@@ -18,6 +18,7 @@ import (
 	"github.com/credorisk/credo/internal/decision"
 	"github.com/credorisk/credo/internal/ledger"
 	"github.com/credorisk/credo/internal/sanctions"
+	"github.com/credorisk/credo/internal/scoring"
 )
 
 // Deps are what the handlers call.
@@ -32,6 +33,8 @@ type Deps struct {
 	Sanctions *sanctions.Service
 	// Metrics builds the receivables facts behind the metrics and forecast routes.
 	Metrics FactsSource
+	// Scores serves the clients' risk scores, explanations and history, and the models.
+	Scores *scoring.Service
 	// Decisions decides quotes and reads the decision log.
 	Decisions *decision.Service
 	// Ready reports whether this replica can serve: Postgres answers, migrations are current,
