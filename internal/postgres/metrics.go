@@ -3,7 +3,6 @@ package postgres
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/jackc/pgx/v5"
@@ -91,11 +90,27 @@ func (s scope) args(d ledger.Date) pgx.NamedArgs {
 		"yearAgo":    dateArg(receivables.YearAgo(d)),
 		"recent":     dateArg(receivables.RecentStart(d)),
 		"firstMonth": dateArg(receivables.FirstSalesMonth(d)),
+		"buckets":    salesBuckets(d),
 		"client":     s.clientID,
 		"country":    s.country,
 		"sector":     s.sector,
 		"ids":        s.ids,
 	}
+}
+
+// salesBuckets are the first days (as day numbers, ascending) of the 24 months ending with d's
+// month, plus the day after d.AddMonths(-12) when it falls inside a month: see monthsSQL.
+func salesBuckets(d ledger.Date) []int32 {
+	var out []int32
+	split := receivables.YearAgo(d) + 1
+	for month := receivables.FirstSalesMonth(d); month <= d; month = month.AddMonths(1) {
+		if split > month && split < month.AddMonths(1) {
+			out = append(out, dateArg(month), dateArg(split))
+		} else {
+			out = append(out, dateArg(month))
+		}
+	}
+	return out
 }
 
 // ClientFacts builds one client's facts as of asOf, as receivables.BuildFacts defines them. With
@@ -167,16 +182,11 @@ func (m *Metrics) FactsByClient(ctx context.Context, asOf ledger.Date, clientIDs
 // FallbackDBT (receivables.WeightedDBT over the portfolio's paid invoices); nil when no invoice
 // was paid in the year.
 func (m *Metrics) PortfolioDBT(ctx context.Context, asOf ledger.Date) (*float64, error) {
-	s := scope{}
-	rows, err := m.db.Pool.Query(ctx, fmt.Sprintf(paidSQL, s.key(), s.invoiceCond()), s.args(asOf))
+	fs, err := m.runShared(ctx, fallbackQueries(asOf))
 	if err != nil {
 		return nil, unavailable(err, "portfolio dbt")
 	}
-	groups, err := scanPaidGroups(rows)
-	if err != nil {
-		return nil, unavailable(err, "portfolio dbt")
-	}
-	return receivables.WeightedDBT(groups), nil
+	return receivables.WeightedDBT(fs.portfolioPaid), nil
 }
 
 // factSet accumulates query results by key (a client id, or "" for a merged portfolio).
@@ -186,6 +196,38 @@ type factSet struct {
 	exists  bool     // the one client asked for exists
 	// portfolioPaid is the whole portfolio's paid groups merged across clients, for FallbackDBT.
 	portfolioPaid []receivables.PaidGroup
+	// unpaid holds, by key, paid groups to take off Paid (see unpaidSQL).
+	unpaid map[string][]receivables.PaidGroup
+}
+
+// settle takes the unpaid groups off the paid ones (dropping groups left empty) and moves the
+// portfolio's paid groups out of byKey.
+func (fs *factSet) settle() {
+	type gk struct {
+		dbt    int
+		recent bool
+	}
+	for key, off := range fs.unpaid {
+		f := fs.at(key)
+		at := map[gk]int{}
+		for i, g := range f.Paid {
+			at[gk{g.DBT, g.Recent}] = i
+		}
+		for _, u := range off {
+			if i, ok := at[gk{u.DBT, u.Recent}]; ok {
+				g := &f.Paid[i]
+				g.Count -= u.Count
+				g.Amount -= u.Amount
+				g.SumDaysToPay -= u.SumDaysToPay
+			}
+		}
+		f.Paid = slices.DeleteFunc(f.Paid, func(g receivables.PaidGroup) bool { return g.Count == 0 })
+	}
+	fs.unpaid = map[string][]receivables.PaidGroup{}
+	if p, ok := fs.byKey[portfolioKey]; ok {
+		fs.portfolioPaid = p.Paid
+		delete(fs.byKey, portfolioKey)
+	}
 }
 
 func (fs *factSet) at(key string) *receivables.Facts {

@@ -10,9 +10,10 @@ import (
 	"github.com/credorisk/credo/internal/receivables"
 )
 
-// The facts queries. %[1]s is the key expression (i.client_id, or '' for a merged portfolio) and
-// %[2]s the scope's condition on invoices i; @names are scope.args. Amounts leave as cents and
-// dates as days since 1970-01-01.
+// The facts queries. %[1]s is the key expression (i.client_id, or '' for a merged portfolio),
+// %[2]s the scope's condition on invoices i, %[3]s the key's place in GROUP BY ("1, ", or
+// nothing for the constant key) and %[5]s the key above a subquery; @names are scope.args. Amounts leave as cents and dates as days
+// since 1970-01-01.
 
 // openSQL: invoices open at D (grouped by key and due date) and at B, the day before the window
 // (by key). Candidates are the invoices unsettled at B: those unsettled at D are open at D, those
@@ -20,7 +21,7 @@ import (
 // dated on or before D minus its amount, to the dates it is open at (allocations after B do not
 // count at B).
 const openSQL = `
-SELECT k, due - ` + epoch + `, s > ` + atD + ` AS open_d, issue <= ` + atBefore + ` AND d <= ` + atBefore + ` AS open_b,
+SELECT %[5]s, due - ` + epoch + `, s > ` + atD + ` AS open_d, issue <= ` + atBefore + ` AND d <= ` + atBefore + ` AS open_b,
 	(sum(x) * 100)::bigint, sum(n)::bigint
 FROM (
 	SELECT %[1]s AS k, i.due_date AS due, i.issue_date AS issue, coalesce(i.settled_on, 'infinity'::date) AS s,
@@ -34,28 +35,42 @@ FROM (
 		AND a.date <= ` + atD + ` %[2]s
 ) u
 WHERE s > ` + atD + ` OR (issue <= ` + atBefore + ` AND d <= ` + atBefore + `)
-GROUP BY 1, 2, 3, 4`
+GROUP BY %[3]s2, 3, 4`
 
-// monthsSQL: net sales per calendar month of the 24 months ending with D's month (through D),
-// with the amounts issued and disputed in (D-12m, D], which that range always covers.
-const monthsSQL = `
-SELECT %[1]s AS k, i.issue_date - date_part('day', i.issue_date)::int + 1 - ` + epoch + ` AS month,
-	(sum(CASE WHEN i.kind = 'invoice' THEN i.amount ELSE -i.amount END) * 100)::bigint,
-	(coalesce(sum(i.amount) FILTER (WHERE i.kind = 'invoice' AND i.issue_date > ` + atYearAgo + `), 0) * 100)::bigint,
-	(coalesce(sum(i.amount) FILTER (WHERE i.kind = 'invoice' AND i.issue_date > ` + atYearAgo + ` AND i.disputed), 0) * 100)::bigint
+// salesSQL: amounts issued in the 24 months ending with D's month (through D), by kind, dispute
+// flag and start (%[4]s): the issue day itself, or for many keys the first day of its bucket in
+// @buckets (see salesBuckets), which is fewer rows. Either way a start lies in one month and
+// wholly inside or outside (D-12m, D].
+const salesSQL = `
+SELECT %[1]s AS k, %[4]s AS start, i.kind = 'invoice' AS invoice, i.disputed, (sum(i.amount) * 100)::bigint
 FROM invoices i
 WHERE i.issue_date >= ` + atFirstMonth + ` AND i.issue_date <= ` + atD + ` %[2]s
-GROUP BY 1, 2`
+GROUP BY %[3]s2, 3, 4`
 
-// paidSQL: invoices paid in (D-12m, D] grouped by key, days beyond terms and recency. An invoice
-// is paid on paid_date unless a write-off is dated that same day (receivables.PaidDate: when the
-// last movements include a write-off, the debt was not paid).
+const (
+	startDay    = `i.issue_date - ` + epoch
+	startBucket = `(@buckets::int[])[width_bucket(i.issue_date - ` + epoch + `, @buckets::int[])]`
+)
+
+// paidSQL: invoices with a paid_date in (D-12m, D], grouped by key, days beyond terms and
+// recency.
 const paidSQL = `
 SELECT %[1]s AS k, i.paid_date - i.due_date AS dbt, i.paid_date > ` + atRecent + ` AS recent,
 	count(*), (sum(i.amount) * 100)::bigint, sum(i.paid_date - i.issue_date)
 FROM invoices i
 WHERE i.kind = 'invoice' AND i.paid_date > ` + atYearAgo + ` AND i.paid_date <= ` + atD + ` AND i.issue_date <= ` + atD + ` %[2]s
-	AND NOT EXISTS (SELECT 1 FROM allocations w WHERE w.invoice_id = i.invoice_id AND w.kind = 'write_off' AND w.date = i.paid_date)
+GROUP BY %[3]s2, 3`
+
+// unpaidSQL: the invoices among paidSQL's with a write-off dated on their paid_date, grouped the
+// same way: receivables.PaidDate does not count them as paid (when the last movements include a
+// write-off, the debt was not paid), so their groups are taken off paidSQL's. Write-offs are
+// few; this spares paidSQL an anti-join over every paid invoice.
+const unpaidSQL = `
+SELECT %[1]s AS k, i.paid_date - i.due_date AS dbt, i.paid_date > ` + atRecent + ` AS recent,
+	count(*), (sum(i.amount) * 100)::bigint, sum(i.paid_date - i.issue_date)
+FROM allocations w JOIN invoices i ON i.invoice_id = w.invoice_id AND i.paid_date = w.date
+WHERE w.kind = 'write_off' AND i.kind = 'invoice' AND i.paid_date > ` + atYearAgo + ` AND i.paid_date <= ` + atD + `
+	AND i.issue_date <= ` + atD + ` %[2]s
 GROUP BY 1, 2, 3`
 
 // writtenOffSQL: write-offs dated in (D-12m, D] against invoices issued on or before D.
@@ -88,59 +103,77 @@ const (
 	atFirstMonth = "(" + epoch + " + @firstMonth::int)"
 )
 
-// collect runs the facts queries of a scope as of d in one read-only snapshot, so that every fact
-// describes the same ledger state, and in one round trip. With fallback it also reads the whole
-// portfolio's paid groups (merged across clients) into fs.portfolioPaid.
+// factQuery is one facts query and how its rows land in a factSet.
+type factQuery struct {
+	sql  string
+	args pgx.NamedArgs
+	scan func(fs *factSet, rows pgx.Rows) error
+}
+
+// portfolioKey keys the whole portfolio's paid groups read for FallbackDBT; it cannot be a
+// client id (ledger.CheckID allows no '*').
+const portfolioKey = "*portfolio"
+
+// fallbackQueries read the whole portfolio's paid groups as of d, merged across clients, under
+// portfolioKey (factSet.settle moves them to portfolioPaid): with the unpaid ones, the second.
+func fallbackQueries(d ledger.Date) []factQuery {
+	key, args := "'"+portfolioKey+"'::text", scope{}.args(d)
+	return []factQuery{
+		{fmt.Sprintf(paidSQL, key, "", ""), args, (*factSet).scanPaid},
+		{fmt.Sprintf(unpaidSQL, key, ""), args, (*factSet).scanUnpaid},
+	}
+}
+
+// factQueries lists the facts queries of a scope as of d, the heaviest first. With fallback they
+// also read the whole portfolio's paid groups (merged across clients) into portfolioPaid.
+func factQueries(s scope, d ledger.Date, fallback bool) []factQuery {
+	args := s.args(d)
+	key, cond, group, outer := s.key(), s.invoiceCond(), "", s.key()
+	start := startDay
+	if s.perClient {
+		group, outer = "1, ", "k"
+		if s.clientID == "" {
+			start = startBucket
+		}
+	}
+	sql := func(q string) string { return fmt.Sprintf(q, key, cond, group, start, outer) }
+	var qs []factQuery
+	if fallback {
+		qs = fallbackQueries(d)[:1] // the portfolio's paid invoices: heavy, and first to start
+	}
+	qs = append(qs,
+		factQuery{sql(openSQL), args, (*factSet).scanOpen},
+		factQuery{sql(salesSQL), args, scanSales(receivables.YearAgo(d))},
+		factQuery{sql(paidSQL), args, (*factSet).scanPaid},
+		factQuery{sql(unpaidSQL), args, (*factSet).scanUnpaid},
+		factQuery{sql(writtenOffSQL), args, (*factSet).scanWrittenOff})
+	if fallback {
+		qs = append(qs, fallbackQueries(d)[1])
+	}
+	switch {
+	case s.perClient:
+		qs = append(qs, factQuery{fmt.Sprintf(firstByClientSQL, s.clientCond()), args, func(fs *factSet, rows pgx.Rows) error {
+			return fs.scanFirst(rows, true)
+		}})
+	case s.filtered():
+		q := `SELECT ''::text, min(first) FROM (` + fmt.Sprintf(firstByClientSQL, s.clientCond()) + `) f(client_id, first)`
+		qs = append(qs, factQuery{q, args, func(fs *factSet, rows pgx.Rows) error { return fs.scanFirst(rows, false) }})
+	default:
+		qs = append(qs, factQuery{firstSQL, args, func(fs *factSet, rows pgx.Rows) error { return fs.scanFirst(rows, false) }})
+	}
+	return qs
+}
+
+// collect runs the facts queries of a scope as of d in one consistent snapshot (see runShared).
 func (m *Metrics) collect(ctx context.Context, s scope, d ledger.Date, fallback bool) (*factSet, error) {
-	fs := &factSet{byKey: map[string]*receivables.Facts{}}
-	err := m.readSnapshot(ctx, "build receivables facts", func(tx pgx.Tx) error {
-		args := s.args(d)
-		b := &pgx.Batch{}
-		// These queries aggregate whole tables: JIT compilation costs more than it saves, and
-		// hash aggregation over many clients needs more than the default memory.
-		b.Queue(`SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`)
-		key, cond := s.key(), s.invoiceCond()
-		if s.perClient || s.filtered() {
-			clientCond := s.clientCond()
-			q := fmt.Sprintf(firstByClientSQL, clientCond)
-			if !s.perClient {
-				q = `SELECT ''::text, min(first) FROM (` + q + `) f(client_id, first)`
-			}
-			b.Queue(q, args).Query(func(rows pgx.Rows) error { return fs.scanFirst(rows, s.perClient) })
-		} else {
-			b.Queue(firstSQL, args).Query(func(rows pgx.Rows) error { return fs.scanFirst(rows, false) })
-		}
-		b.Queue(fmt.Sprintf(openSQL, key, cond), args).Query(fs.scanOpen)
-		b.Queue(fmt.Sprintf(monthsSQL, key, cond), args).Query(fs.scanMonths)
-		b.Queue(fmt.Sprintf(paidSQL, key, cond), args).Query(fs.scanPaid)
-		b.Queue(fmt.Sprintf(writtenOffSQL, key, cond), args).Query(fs.scanWrittenOff)
-		if fallback {
-			all := scope{}
-			b.Queue(fmt.Sprintf(paidSQL, all.key(), all.invoiceCond()), all.args(d)).Query(func(rows pgx.Rows) error {
-				var err error
-				fs.portfolioPaid, err = scanPaidGroups(rows)
-				return err
-			})
-		}
-		return tx.SendBatch(ctx, b).Close()
-	})
+	fs, err := m.runShared(ctx, factQueries(s, d, fallback))
 	if err != nil {
-		return nil, err
+		return nil, unavailable(err, "build receivables facts")
 	}
 	if s.clientID != "" && !fs.exists {
 		return nil, notFound("client", s.clientID)
 	}
 	return fs, nil
-}
-
-// readSnapshot runs fn in a read-only repeatable-read transaction: one consistent snapshot.
-func (m *Metrics) readSnapshot(ctx context.Context, what string, fn func(pgx.Tx) error) error {
-	tx, err := m.db.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return unavailable(err, what)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	return unavailable(fn(tx), what)
 }
 
 // scanFirst reads (key, first invoice day or NULL); per client, the keys are the scope's clients.
@@ -195,18 +228,41 @@ func (fs *factSet) scanOpen(rows pgx.Rows) error {
 	return err
 }
 
-func (fs *factSet) scanMonths(rows pgx.Rows) error {
-	var key string
-	var month int32
-	var sales, issued, disputed int64
-	_, err := pgx.ForEachRow(rows, []any{&key, &month, &sales, &issued, &disputed}, func() error {
-		f := fs.at(key)
-		f.Months = append(f.Months, receivables.MonthSales{Month: ledger.Date(month), Sales: ledger.Money(sales)})
-		f.Issued12m += ledger.Money(issued)
-		f.Disputed12m += ledger.Money(disputed)
-		return nil
-	})
-	return err
+// scanSales reads salesSQL's rows: net sales by month, and the amounts issued (and disputed)
+// from starts after yearAgo.
+func scanSales(yearAgo ledger.Date) func(fs *factSet, rows pgx.Rows) error {
+	return func(fs *factSet, rows pgx.Rows) error {
+		var key string
+		var day int32
+		var invoice, disputed bool
+		var cents int64
+		sales := map[string]map[ledger.Date]ledger.Money{}
+		_, err := pgx.ForEachRow(rows, []any{&key, &day, &invoice, &disputed, &cents}, func() error {
+			start, amount := ledger.Date(day), ledger.Money(cents)
+			f := fs.at(key)
+			if invoice && start > yearAgo {
+				f.Issued12m += amount
+				if disputed {
+					f.Disputed12m += amount
+				}
+			}
+			if !invoice {
+				amount = -amount // a credit note lowers its month's sales
+			}
+			if sales[key] == nil {
+				sales[key] = map[ledger.Date]ledger.Money{}
+			}
+			sales[key][start.MonthStart()] += amount
+			return nil
+		})
+		for key, months := range sales {
+			f := fs.at(key)
+			for month, amount := range months {
+				f.Months = append(f.Months, receivables.MonthSales{Month: month, Sales: amount})
+			}
+		}
+		return err
+	}
 }
 
 func (fs *factSet) scanPaid(rows pgx.Rows) error {
@@ -214,6 +270,15 @@ func (fs *factSet) scanPaid(rows pgx.Rows) error {
 	for _, g := range groups {
 		f := fs.at(g.ClientID)
 		f.Paid = append(f.Paid, g)
+	}
+	return err
+}
+
+// scanUnpaid reads unpaidSQL's groups, to be taken off the paid ones (factSet.settle).
+func (fs *factSet) scanUnpaid(rows pgx.Rows) error {
+	groups, err := scanPaidGroups(rows)
+	for _, g := range groups {
+		fs.unpaid[g.ClientID] = append(fs.unpaid[g.ClientID], g)
 	}
 	return err
 }

@@ -429,3 +429,34 @@ func TestClientFactsUnknownClient(t *testing.T) {
 		t.Fatalf("FactsByClient(none) = %v, %v", got, err)
 	}
 }
+
+// TestFactsOnBusyPool: with no connection free for helpers, every query runs on the snapshot's
+// own connection, one after the other, with the same facts.
+func TestFactsOnBusyPool(t *testing.T) {
+	db := pgtest.MustDB(t)
+	svc := &ledger.Service{Store: postgres.NewLedger(db, "EUR"), Currency: "EUR"}
+	seedEdges(t, svc)
+	m := postgres.NewMetrics(db)
+	ctx := context.Background()
+	d := MustFactsDate(t, "2025-06-30")
+	want, err := m.PortfolioFacts(ctx, d, "", "", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Hold every connection but one.
+	for range db.Pool.Config().MaxConns - 1 {
+		c, err := db.Pool.Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Release()
+	}
+	got, err := m.PortfolioFacts(ctx, d, "", "", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	MustEqualFacts(t, "busy pool", got, want)
+	if len(got.Open) == 0 || len(got.Paid) == 0 || got.FallbackDBT == nil {
+		t.Fatalf("the edge ledger gave empty facts: %+v", got)
+	}
+}
