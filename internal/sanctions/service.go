@@ -121,8 +121,8 @@ func (s *Service) sync(ctx context.Context) (bool, error) {
 		if st.Current == nil {
 			continue
 		}
-		if old != nil && old.versions[st.Source].ID == st.Current.ID {
-			continue
+		if old != nil && old.versions[st.Source].ID >= st.Current.ID {
+			continue // served already, or newer: the states were read before this process accepted one
 		}
 		entries, err := s.store.ListEntries(ctx, st.Current.ID)
 		if err != nil {
