@@ -89,6 +89,7 @@ type Cache struct {
 	log     *slog.Logger
 	metrics *metrics
 	rdb     redis.UniversalClient // nil: in-process only (REDIS_URL empty)
+	cluster bool                  // rdb is a Redis Cluster client
 	addrs   []string
 	origin  string // this instance, so it skips its own invalidation messages
 	bus     *Bus
@@ -141,6 +142,7 @@ func Open(url, prefix string, opts Options) (*Cache, error) {
 	uo.DisableIdentity = true
 	uo.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	c.rdb = redis.NewUniversalClient(uo)
+	_, c.cluster = c.rdb.(*redis.ClusterClient)
 	c.addrs = uo.Addrs
 
 	ctx, cancel := context.WithTimeout(context.Background(), opts.DialTimeout+opts.Timeout)

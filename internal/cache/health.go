@@ -135,7 +135,7 @@ func (c *Cache) recover(ctx context.Context) {
 // bumped, which makes whatever that server holds unreachable. (Redis Cluster has one run_id per
 // node and no single answer; there the probe only pings. README.md: limits.)
 func (c *Cache) checkServer(ctx context.Context) error {
-	if _, cluster := c.rdb.(*redis.ClusterClient); cluster {
+	if c.cluster {
 		return c.rdb.Ping(ctx).Err()
 	}
 	info, err := c.rdb.Info(ctx, "server").Result()
