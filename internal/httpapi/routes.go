@@ -37,4 +37,5 @@ func (s *Server) routes() {
 	s.metricsRoutes(api)
 	s.scoresRoutes(api)
 	s.decisionRoutes(api)
+	s.policyRoutes(api)
 }

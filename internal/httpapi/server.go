@@ -17,6 +17,7 @@ import (
 	"github.com/credorisk/credo/internal/config"
 	"github.com/credorisk/credo/internal/decision"
 	"github.com/credorisk/credo/internal/ledger"
+	"github.com/credorisk/credo/internal/policy"
 	"github.com/credorisk/credo/internal/sanctions"
 	"github.com/credorisk/credo/internal/scoring"
 )
@@ -37,6 +38,8 @@ type Deps struct {
 	Scores *scoring.Service
 	// Decisions decides quotes and reads the decision log.
 	Decisions *decision.Service
+	// Policies is the policy lifecycle: versions, drafts, tests, replay, activation.
+	Policies *policy.Service
 	// Ready reports whether this replica can serve: Postgres answers, migrations are current,
 	// policy and model loaded. It returns the details shown on /readyz.
 	Ready func(ctx context.Context) (map[string]any, error)
