@@ -5,7 +5,7 @@ GO ?= go
 SERVICES = eval "$$(deploy/local/services.sh)"
 BIN = bin/credo
 
-.PHONY: run build test test-short bench bench-import bench-sanctions vet clean services
+.PHONY: run build test test-short bench bench-import bench-sanctions bench-metrics vet clean services
 
 build:
 	$(GO) build -o $(BIN) ./cmd/credo
@@ -28,7 +28,7 @@ vet:
 	$(GO) vet ./...
 
 ## bench: the benchmarks named by the issues (imports, metrics, scores, decisions, screening)
-bench: build bench-import bench-sanctions
+bench: build bench-import bench-sanctions bench-metrics
 	@$(SERVICES); \
 	$(GO) test -run '^$$' -bench . -benchtime 3x -count 1 ./...
 
@@ -38,6 +38,13 @@ bench-sanctions:
 	$(GO) test ./internal/sanctions -run Quality -v -count 1
 	$(GO) test ./internal/sanctions -run '^$$' -bench 'Search$$' -benchtime 20000x -cpu 1 -count 1
 	$(GO) test ./internal/sanctions -run '^$$' -bench 'IndexBuild$$' -benchtime 5x -cpu 1 -count 1
+
+## bench-metrics: receivables metrics through the store, p50/p99: one client of 5,000 invoices
+## (200 samples), then the portfolio's metrics and forecast and the scorer's batch on credo_bench
+bench-metrics:
+	@$(SERVICES); \
+	$(GO) test ./internal/postgres -run '^$$' -bench 'ClientMetrics$$' -benchtime 200x -count 1 && \
+	$(GO) test ./internal/postgres -run '^$$' -bench 'PortfolioMetrics$$|PortfolioForecast$$|FactsByClient$$' -benchtime 5x -count 1
 
 ## bench-import: import a generated CSV of 1,000,000 invoices for 10,000 clients and report rows/s
 bench-import: build

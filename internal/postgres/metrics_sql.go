@@ -2,7 +2,7 @@ package postgres
 
 import (
 	"context"
-	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -10,10 +10,11 @@ import (
 	"github.com/credorisk/credo/internal/receivables"
 )
 
-// The facts queries. %[1]s is the key expression (i.client_id, or '' for a merged portfolio),
-// %[2]s the scope's condition on invoices i, %[3]s the key's place in GROUP BY ("1, ", or
-// nothing for the constant key) and %[5]s the key above a subquery; @names are scope.args. Amounts leave as cents and dates as days
-// since 1970-01-01.
+// The facts queries are templates (see expand): {key} is the key rows are grouped by
+// (i.client_id, or '' for a merged portfolio), {scope} the scope's condition on invoices i,
+// {groupKey} the key's place in GROUP BY ("1, ", or nothing for a constant key) and {outerKey}
+// the key above a subquery; @names are scope.args. Amounts leave as cents, dates as days since
+// 1970-01-01.
 
 // openSQL: invoices open at D (grouped by key and due date) and at B, the day before the window
 // (by key). Candidates are the invoices unsettled at B: those unsettled at D are open at D, those
@@ -21,32 +22,33 @@ import (
 // dated on or before D minus its amount, to the dates it is open at (allocations after B do not
 // count at B).
 const openSQL = `
-SELECT %[5]s, due - ` + epoch + `, s > ` + atD + ` AS open_d, issue <= ` + atBefore + ` AND d <= ` + atBefore + ` AS open_b,
+SELECT {outerKey}, due - ` + epoch + `, s > ` + atD + ` AS open_d, issue <= ` + atBefore + ` AND d <= ` + atBefore + ` AS open_b,
 	(sum(x) * 100)::bigint, sum(n)::bigint
 FROM (
-	SELECT %[1]s AS k, i.due_date AS due, i.issue_date AS issue, coalesce(i.settled_on, 'infinity'::date) AS s,
+	SELECT {key} AS k, i.due_date AS due, i.issue_date AS issue, coalesce(i.settled_on, 'infinity'::date) AS s,
 		i.amount AS x, 1 AS n, '-infinity'::date AS d
 	FROM invoices i
-	WHERE i.kind = 'invoice' AND i.issue_date <= ` + atD + ` AND (i.settled_on IS NULL OR i.settled_on > ` + atBefore + `) %[2]s
+	WHERE i.kind = 'invoice' AND i.issue_date <= ` + atD + ` AND (i.settled_on IS NULL OR i.settled_on > ` + atBefore + `) {scope}
 	UNION ALL
-	SELECT %[1]s, i.due_date, i.issue_date, coalesce(i.settled_on, 'infinity'::date), -a.amount, 0, a.date
+	SELECT {key}, i.due_date, i.issue_date, coalesce(i.settled_on, 'infinity'::date), -a.amount, 0, a.date
 	FROM invoices i JOIN allocations a ON a.invoice_id = i.invoice_id
 	WHERE i.kind = 'invoice' AND i.issue_date <= ` + atD + ` AND (i.settled_on IS NULL OR i.settled_on > ` + atBefore + `)
-		AND a.date <= ` + atD + ` %[2]s
+		AND a.date <= ` + atD + ` {scope}
 ) u
 WHERE s > ` + atD + ` OR (issue <= ` + atBefore + ` AND d <= ` + atBefore + `)
-GROUP BY %[3]s2, 3, 4`
+GROUP BY {groupKey}2, 3, 4`
 
 // salesSQL: amounts issued in the 24 months ending with D's month (through D), by kind, dispute
-// flag and start (%[4]s): the issue day itself, or for many keys the first day of its bucket in
-// @buckets (see salesBuckets), which is fewer rows. Either way a start lies in one month and
-// wholly inside or outside (D-12m, D].
+// flag and start ({start}, grouped as {startGroup}): the issue day itself, or with many keys the
+// first day of its bucket in @buckets (see salesBuckets), fewer rows. Either way a start lies in
+// one month and wholly inside or outside (D-12m, D].
 const salesSQL = `
-SELECT %[1]s AS k, %[4]s AS start, i.kind = 'invoice' AS invoice, i.disputed, (sum(i.amount) * 100)::bigint
+SELECT {key} AS k, {start} AS start, i.kind = 'invoice' AS invoice, i.disputed, (sum(i.amount) * 100)::bigint
 FROM invoices i
-WHERE i.issue_date >= ` + atFirstMonth + ` AND i.issue_date <= ` + atD + ` %[2]s
-GROUP BY %[3]s2, 3, 4`
+WHERE i.issue_date >= ` + atFirstMonth + ` AND i.issue_date <= ` + atD + ` {scope}
+GROUP BY {groupKey}{startGroup}, i.kind, i.disputed`
 
+// Starts of salesSQL: the issue day, or the first day of its bucket.
 const (
 	startDay    = `i.issue_date - ` + epoch
 	startBucket = `(@buckets::int[])[width_bucket(i.issue_date - ` + epoch + `, @buckets::int[])]`
@@ -55,39 +57,39 @@ const (
 // paidSQL: invoices with a paid_date in (D-12m, D], grouped by key, days beyond terms and
 // recency.
 const paidSQL = `
-SELECT %[1]s AS k, i.paid_date - i.due_date AS dbt, i.paid_date > ` + atRecent + ` AS recent,
+SELECT {key} AS k, i.paid_date - i.due_date AS dbt, i.paid_date > ` + atRecent + ` AS recent,
 	count(*), (sum(i.amount) * 100)::bigint, sum(i.paid_date - i.issue_date)
 FROM invoices i
-WHERE i.kind = 'invoice' AND i.paid_date > ` + atYearAgo + ` AND i.paid_date <= ` + atD + ` AND i.issue_date <= ` + atD + ` %[2]s
-GROUP BY %[3]s2, 3`
+WHERE i.kind = 'invoice' AND i.paid_date > ` + atYearAgo + ` AND i.paid_date <= ` + atD + ` AND i.issue_date <= ` + atD + ` {scope}
+GROUP BY {groupKey}2, 3`
 
 // unpaidSQL: the invoices among paidSQL's with a write-off dated on their paid_date, grouped the
 // same way: receivables.PaidDate does not count them as paid (when the last movements include a
 // write-off, the debt was not paid), so their groups are taken off paidSQL's. Write-offs are
 // few; this spares paidSQL an anti-join over every paid invoice.
 const unpaidSQL = `
-SELECT %[1]s AS k, i.paid_date - i.due_date AS dbt, i.paid_date > ` + atRecent + ` AS recent,
+SELECT {key} AS k, i.paid_date - i.due_date AS dbt, i.paid_date > ` + atRecent + ` AS recent,
 	count(*), (sum(i.amount) * 100)::bigint, sum(i.paid_date - i.issue_date)
 FROM allocations w JOIN invoices i ON i.invoice_id = w.invoice_id AND i.paid_date = w.date
 WHERE w.kind = 'write_off' AND i.kind = 'invoice' AND i.paid_date > ` + atYearAgo + ` AND i.paid_date <= ` + atD + `
-	AND i.issue_date <= ` + atD + ` %[2]s
+	AND i.issue_date <= ` + atD + ` {scope}
 GROUP BY 1, 2, 3`
 
 // writtenOffSQL: write-offs dated in (D-12m, D] against invoices issued on or before D.
 const writtenOffSQL = `
-SELECT %[1]s AS k, (sum(a.amount) * 100)::bigint
+SELECT {key} AS k, (sum(a.amount) * 100)::bigint
 FROM allocations a JOIN invoices i ON i.invoice_id = a.invoice_id
-WHERE a.kind = 'write_off' AND a.date > ` + atYearAgo + ` AND a.date <= ` + atD + ` AND i.issue_date <= ` + atD + ` %[2]s
+WHERE a.kind = 'write_off' AND a.date > ` + atYearAgo + ` AND a.date <= ` + atD + ` AND i.issue_date <= ` + atD + ` {scope}
 GROUP BY 1`
 
-// firstByClientSQL: each client of the scope (%[1]s: the condition on clients c) with its first
-// invoice's issue date on or before D (NULL without one): one index probe per client.
+// firstByClientSQL: each client of the scope ({clients}: the condition on clients c) with its
+// first invoice's issue date on or before D (NULL without one): one index probe per client.
 const firstByClientSQL = `
 SELECT c.client_id, f.first - ` + epoch + `
 FROM clients c CROSS JOIN LATERAL (
 	SELECT min(i.issue_date) AS first FROM invoices i
 	WHERE i.client_id = c.client_id AND i.kind = 'invoice' AND i.issue_date <= ` + atD + `) f
-WHERE %[1]s
+WHERE {clients}
 ORDER BY c.client_id`
 
 // firstSQL: the portfolio's first invoice on or before D.
@@ -103,6 +105,15 @@ const (
 	atFirstMonth = "(" + epoch + " + @firstMonth::int)"
 )
 
+// expand fills a query template's {names}.
+func expand(q string, t map[string]string) string {
+	pairs := make([]string, 0, 2*len(t))
+	for k, v := range t {
+		pairs = append(pairs, k, v)
+	}
+	return strings.NewReplacer(pairs...).Replace(q)
+}
+
 // factQuery is one facts query and how its rows land in a factSet.
 type factQuery struct {
 	sql  string
@@ -115,12 +126,13 @@ type factQuery struct {
 const portfolioKey = "*portfolio"
 
 // fallbackQueries read the whole portfolio's paid groups as of d, merged across clients, under
-// portfolioKey (factSet.settle moves them to portfolioPaid): with the unpaid ones, the second.
+// portfolioKey (factSet.settle moves them to portfolioPaid): the paid ones, then the unpaid.
 func fallbackQueries(d ledger.Date) []factQuery {
-	key, args := "'"+portfolioKey+"'::text", scope{}.args(d)
+	t := map[string]string{"{key}": "'" + portfolioKey + "'::text", "{scope}": "", "{groupKey}": ""}
+	args := scope{}.args(d)
 	return []factQuery{
-		{fmt.Sprintf(paidSQL, key, "", ""), args, (*factSet).scanPaid},
-		{fmt.Sprintf(unpaidSQL, key, ""), args, (*factSet).scanUnpaid},
+		{expand(paidSQL, t), args, (*factSet).scanPaid},
+		{expand(unpaidSQL, t), args, (*factSet).scanUnpaid},
 	}
 }
 
@@ -128,15 +140,15 @@ func fallbackQueries(d ledger.Date) []factQuery {
 // also read the whole portfolio's paid groups (merged across clients) into portfolioPaid.
 func factQueries(s scope, d ledger.Date, fallback bool) []factQuery {
 	args := s.args(d)
-	key, cond, group, outer := s.key(), s.invoiceCond(), "", s.key()
-	start := startDay
+	t := map[string]string{"{key}": s.key(), "{scope}": s.invoiceCond(), "{groupKey}": "", "{outerKey}": s.key(),
+		"{start}": startDay, "{startGroup}": "i.issue_date", "{clients}": s.clientCond()}
 	if s.perClient {
-		group, outer = "1, ", "k"
+		t["{groupKey}"], t["{outerKey}"] = "1, ", "k"
 		if s.clientID == "" {
-			start = startBucket
+			t["{start}"], t["{startGroup}"] = startBucket, "2"
 		}
 	}
-	sql := func(q string) string { return fmt.Sprintf(q, key, cond, group, start, outer) }
+	sql := func(q string) string { return expand(q, t) }
 	var qs []factQuery
 	if fallback {
 		qs = fallbackQueries(d)[:1] // the portfolio's paid invoices: heavy, and first to start
@@ -152,11 +164,11 @@ func factQueries(s scope, d ledger.Date, fallback bool) []factQuery {
 	}
 	switch {
 	case s.perClient:
-		qs = append(qs, factQuery{fmt.Sprintf(firstByClientSQL, s.clientCond()), args, func(fs *factSet, rows pgx.Rows) error {
+		qs = append(qs, factQuery{sql(firstByClientSQL), args, func(fs *factSet, rows pgx.Rows) error {
 			return fs.scanFirst(rows, true)
 		}})
 	case s.filtered():
-		q := `SELECT ''::text, min(first) FROM (` + fmt.Sprintf(firstByClientSQL, s.clientCond()) + `) f(client_id, first)`
+		q := `SELECT ''::text, min(first) FROM (` + sql(firstByClientSQL) + `) f(client_id, first)`
 		qs = append(qs, factQuery{q, args, func(fs *factSet, rows pgx.Rows) error { return fs.scanFirst(rows, false) }})
 	default:
 		qs = append(qs, factQuery{firstSQL, args, func(fs *factSet, rows pgx.Rows) error { return fs.scanFirst(rows, false) }})
