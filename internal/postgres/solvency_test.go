@@ -124,16 +124,24 @@ func TestSolvencyLatestAndFailures(t *testing.T) {
 		grade    int // grade of the latest snapshot
 		failedAt *time.Time
 	}{
-		{"first snapshot", func() error { _, err := st.SaveSnapshots(context.Background(), []solvency.Snapshot{snap(0, 3)}, fetchInfo); return err }, 3, nil},
+		{"first snapshot", func() error {
+			_, err := st.SaveSnapshots(context.Background(), []solvency.Snapshot{snap(0, 3)}, fetchInfo)
+			return err
+		}, 3, nil},
 		{"an older import does not replace it", func() error {
 			_, err := st.SaveSnapshots(context.Background(), []solvency.Snapshot{snap(-48, 9)}, solvency.SaveInfo{Actor: "t", Source: solvency.SourceImport})
 			return err
 		}, 3, nil},
-		{"a failure keeps the snapshot", func() error { return st.RecordFailure(context.Background(), "C-1", "bureau", at(2), errors.New("HTTP 500")) }, 3, ptrTo(at(2))},
+		{"a failure keeps the snapshot", func() error {
+			return st.RecordFailure(context.Background(), "C-1", "bureau", at(2), errors.New("HTTP 500"))
+		}, 3, ptrTo(at(2))},
 		{"an older failure does not replace a newer one", func() error {
 			return st.RecordFailure(context.Background(), "C-1", "bureau", at(1), errors.New("older"))
 		}, 3, ptrTo(at(2))},
-		{"a newer snapshot clears the failure", func() error { _, err := st.SaveSnapshots(context.Background(), []solvency.Snapshot{snap(3, 5)}, fetchInfo); return err }, 5, nil},
+		{"a newer snapshot clears the failure", func() error {
+			_, err := st.SaveSnapshots(context.Background(), []solvency.Snapshot{snap(3, 5)}, fetchInfo)
+			return err
+		}, 5, nil},
 		{"a failure older than the snapshot is kept but does not count", func() error {
 			return st.RecordFailure(context.Background(), "C-1", "bureau", at(1), errors.New("late report"))
 		}, 5, ptrTo(at(1))},
