@@ -50,6 +50,8 @@ const (
 	ScreeningWrite  Permission = "screening:write"
 	SolvencyRead    Permission = "solvency:read"
 	SolvencyWrite   Permission = "solvency:write"
+	// SolvencyRefresh fetches from the providers now (credit managers): ingest keys import files only.
+	SolvencyRefresh Permission = "solvency:refresh"
 	KeysManage      Permission = "keys:manage"
 )
 
@@ -59,7 +61,7 @@ var grants = map[Role][]Permission{
 	Ingest:        {ClientsRead, LedgerRead, LedgerWrite, SolvencyWrite},
 	Sales:         {ClientsRead, ScoreRead, DecisionCreate},
 	Finance:       financeReads,
-	CreditManager: append(slices.Clone(financeReads), PolicyWrite, ScreeningWrite, SolvencyWrite),
+	CreditManager: append(slices.Clone(financeReads), PolicyWrite, ScreeningWrite, SolvencyWrite, SolvencyRefresh),
 }
 
 // Can reports whether role has permission p. Admin has every permission.
