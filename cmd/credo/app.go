@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/credorisk/credo/internal/auth"
 	"github.com/credorisk/credo/internal/cache"
+	"github.com/credorisk/credo/internal/decision"
 	"github.com/credorisk/credo/internal/ledger"
+	"github.com/credorisk/credo/internal/policy"
 	"github.com/credorisk/credo/internal/postgres"
 	"github.com/credorisk/credo/internal/sanctions"
 	"github.com/credorisk/credo/internal/scoring"
@@ -29,6 +32,12 @@ type app struct {
 	cache *cache.Cache
 	// scores scores clients with the active model, through the cache.
 	scores *scoring.Service
+	// policies is the policy lifecycle; policyProvider is the version this replica serves
+	// (the decision service's decision.Policies).
+	policies       *policy.Service
+	policyProvider *policy.Provider
+	// decisions decides quotes (its writers run only under serve).
+	decisions *decision.Service
 }
 
 // open connects to Postgres and wires the services; migrate applies pending migrations first.
@@ -76,6 +85,14 @@ func (c *cli) open(migrate bool) (*app, error) {
 		a.close()
 		return nil, err
 	}
+	if err := c.openPolicies(a); err != nil {
+		a.close()
+		return nil, err
+	}
+	if err := c.openDecisions(a); err != nil {
+		a.close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -101,5 +118,10 @@ func (a *app) ready(ctx context.Context) (map[string]any, error) {
 	}
 	details["model"] = a.scores.Model().Version()
 	details["cache"] = map[string]any{"mode": a.cache.Mode(), "redis_up": a.cache.Up()}
+	policyDetails, err := a.policyProvider.Readiness()
+	maps.Copy(details, policyDetails)
+	if err != nil {
+		return details, err
+	}
 	return details, nil
 }

@@ -31,6 +31,8 @@ Commands:
   sanctions load --source ofac --dir DIR | --source un|eu|uk|fr --file F
   sanctions lists | sanctions search NAME [--type T] [--country C] [--birth-year Y] | sanctions refresh
                              load, inspect, search and download the sanctions lists
+  policy test --dir DIR | push --dir DIR --comment C | list | replay VERSION --from D --to D | activate VERSION [--as NAME]
+                             test a policy folder offline; push it as a draft; list, replay and activate versions
   score --all | score --client ID [--refresh] [--lang en|fr]
                              rescore every client (history, cache, summary), or explain one score
 
@@ -68,6 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return env.keys(rest)
 	case "sanctions":
 		return env.sanctionsCmd(rest)
+	case "policy":
+		return env.policyCmd(rest)
 	case "score":
 		return env.scoreCmd(rest)
 	}

@@ -25,15 +25,29 @@ func (c *cli) serve(args []string) error {
 	if err := a.sanctions.Load(c.ctx); err != nil {
 		return err
 	}
+	// The active policy (version 1 from the embedded policies/ on a first start), then its
+	// activations, through the bus and a poll of Postgres.
+	if err := a.policyProvider.Load(c.ctx); err != nil {
+		return err
+	}
 	bg, stopBG := context.WithCancel(c.ctx)
+	policyDone := make(chan struct{})
+	go func() { a.policyProvider.Run(bg); close(policyDone) }()
+	defer func() { stopBG(); <-policyDone }()
 	bgDone, scoresDone := make(chan struct{}), make(chan struct{})
 	go func() { a.sanctions.Run(bg); close(bgDone) }()
 	go func() { a.scores.WatchSanctions(bg, sanctionsWatchInterval); close(scoresDone) }()
 	defer func() { stopBG(); <-bgDone; <-scoresDone }()
+	// Decisions in flight finish before the writers stop: Serve returns after the requests.
+	dctx, stopDecisions := context.WithCancel(context.Background())
+	defer stopDecisions()
+	if err := c.startDecisions(dctx, a); err != nil {
+		return err
+	}
 	srv := httpapi.New(httpapi.Deps{
 		Log: c.log, Config: c.cfg, Ledger: a.ledger, Keys: a.keys, Registry: a.registry,
 		OpenAPI: credo.OpenAPI, Ready: a.ready, Sanctions: a.sanctions,
-		Metrics: a.metrics, Scores: a.scores,
+		Metrics: a.metrics, Scores: a.scores, Policies: a.policies, Decisions: a.decisions,
 	})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
