@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/credorisk/credo/internal/config"
+	"github.com/credorisk/credo/internal/decision"
+	"github.com/credorisk/credo/internal/postgres"
+	"github.com/credorisk/credo/internal/sanctions"
+	"github.com/credorisk/credo/internal/scoring"
+)
+
+// openDecisions wires the quote decision service:
+//
+//	CREDO_RESERVATION_TTL     how long an approved quote holds its amount (default 720h, 30 days)
+//	CREDO_DECISION_WRITERS    group-commit writers (default 2)
+//	CREDO_DECISION_BATCH      the most decisions one commit logs (default 128)
+func (c *cli) openDecisions(a *app) error {
+	ttl, err := config.Duration(c.cfg.Env, "CREDO_RESERVATION_TTL", 30*24*time.Hour)
+	if err != nil {
+		return err
+	}
+	decided := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "credo_decisions_total", Help: "Quote decisions by outcome."}, []string{"outcome"})
+	failSafe := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "credo_policy_failsafe_total",
+		Help: "Decisions answered review POLICY_ERROR because the policy failed, by cause."}, []string{"kind"})
+	evalTime := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "credo_policy_eval_seconds", Help: "Policy evaluation time.",
+		Buckets: []float64{.00005, .0001, .0002, .0005, .001, .002, .005, .01, .05}})
+	total := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "credo_decision_seconds", Help: "Whole decision time, until logged.",
+		Buckets: []float64{.001, .002, .005, .01, .02, .05, .1, .25, 1}})
+	batch := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "credo_decision_batch_size", Help: "Decisions logged per commit.",
+		Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128}})
+	a.registry.MustRegister(decided, failSafe, evalTime, total, batch)
+	a.decisions = &decision.Service{
+		Store: postgres.NewDecisions(a.db), Clients: a.ledger, Scores: decisionScores{a.scores},
+		Sanctions: decisionSanctions{a.sanctions}, Policies: a.policyProvider,
+		Currency: c.cfg.Currency, ReservationTTL: ttl, Log: c.log,
+		Observer: decision.Observer{
+			Decided: func(o decision.Outcome, eval, took time.Duration) {
+				decided.WithLabelValues(string(o)).Inc()
+				evalTime.Observe(eval.Seconds())
+				total.Observe(took.Seconds())
+			},
+			FailSafe: func(kind string) { failSafe.WithLabelValues(kind).Inc() },
+			Batch:    func(size int, _ time.Duration) { batch.Observe(float64(size)) },
+		},
+	}
+	return nil
+}
+
+// startDecisions starts the group-commit writers; they stop with ctx, after the HTTP server has
+// answered every request in flight.
+func (c *cli) startDecisions(ctx context.Context, a *app) error {
+	writers, err := config.Int(c.cfg.Env, "CREDO_DECISION_WRITERS", 2)
+	if err != nil {
+		return err
+	}
+	size, err := config.Int(c.cfg.Env, "CREDO_DECISION_BATCH", 128)
+	if err != nil {
+		return err
+	}
+	a.decisions.Start(ctx, int(max(1, writers)), int(max(1, size)))
+	return nil
+}
+
+// decisionScores gives a decision the client's cached score and the metrics behind it.
+type decisionScores struct{ s *scoring.Service }
+
+func (d decisionScores) DecisionScore(ctx context.Context, clientID string) (decision.ScoreInput, error) {
+	card, err := d.s.Score(ctx, clientID, false)
+	if err != nil {
+		return decision.ScoreInput{}, err
+	}
+	m, err := card.Metrics()
+	if err != nil {
+		return decision.ScoreInput{}, err
+	}
+	doc, err := card.Doc("en")
+	if err != nil {
+		return decision.ScoreInput{}, err
+	}
+	reasons := make([]decision.ScoreReason, len(doc.Reasons))
+	for i, r := range doc.Reasons {
+		reasons[i] = decision.ScoreReason{Code: r.Code, Text: r.Text, PointsLost: float64(r.PointsLost)}
+	}
+	return decision.ScoreInput{
+		Score: decision.Score{Value: float64(card.Score()), RiskClass: decision.RiskClass(card.RiskClass()), PD: card.PD(),
+			ModelVersion: card.ModelVersion(), Reasons: reasons},
+		Metrics: decision.Metrics{OpenAR: m.OpenAR, Overdue: m.Overdue, OverdueRate: m.OverdueRate, MaxDaysOverdue: m.MaxDaysOverdue,
+			WeightedDBT12m: m.WeightedDBT12m, PaidCount12m: m.PaidCount12m, DSO: m.DSO},
+		HasInvoices: card.HasInvoices(),
+	}, nil
+}
+
+// decisionSanctions gives a decision the client's screening status.
+type decisionSanctions struct{ s *sanctions.Service }
+
+func (d decisionSanctions) DecisionSanctions(ctx context.Context, clientID string) (decision.Sanctions, error) {
+	r, err := d.s.Status(ctx, clientID)
+	if err != nil {
+		return decision.Sanctions{}, err
+	}
+	out := decision.Sanctions{Status: decision.SanctionsStatus(r.Status), Hits: make([]decision.SanctionsHit, 0, len(r.Hits))}
+	for _, h := range r.Hits {
+		out.Hits = append(out.Hits, decision.SanctionsHit{EntryID: h.Entry.String(), List: string(h.Entry.Source), MatchedName: h.MatchedName, Score: h.Score})
+	}
+	return out, nil
+}
