@@ -38,4 +38,5 @@ func (s *Server) routes() {
 	s.scoresRoutes(api)
 	s.decisionRoutes(api)
 	s.policyRoutes(api)
+	s.solvencyRoutes(api)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/credorisk/credo/internal/policy"
 	"github.com/credorisk/credo/internal/sanctions"
 	"github.com/credorisk/credo/internal/scoring"
+	"github.com/credorisk/credo/internal/solvency"
 )
 
 // Deps are what the handlers call.
@@ -40,6 +41,8 @@ type Deps struct {
 	Decisions *decision.Service
 	// Policies is the policy lifecycle: versions, drafts, tests, replay, activation.
 	Policies *policy.Service
+	// Solvency reads, refreshes and imports the clients' solvency snapshots.
+	Solvency *solvency.Service
 	// Ready reports whether this replica can serve: Postgres answers, migrations are current,
 	// policy and model loaded. It returns the details shown on /readyz.
 	Ready func(ctx context.Context) (map[string]any, error)
