@@ -17,13 +17,20 @@ const subjectColumns = `c.client_id, c.name, coalesce(c.country, ''), c.director
 func (s *Sanctions) Subject(ctx context.Context, clientID string) (sanctions.Subject, *sanctions.Screening, error) {
 	var sub sanctions.Subject
 	var names []string
-	var result []byte
+	var result, dispositions []byte
 	var serial *int64
 	var clientUpdatedAt *time.Time
 	var dig *string
-	err := s.db.Pool.QueryRow(ctx, `SELECT `+subjectColumns+`, s.result, s.lists_serial, s.client_updated_at, s.digest
+	// One round trip: this is on the path of every quote decision.
+	err := s.db.Pool.QueryRow(ctx, `SELECT `+subjectColumns+`, s.result, s.lists_serial, s.client_updated_at, s.digest,
+			(SELECT coalesce(json_agg(json_build_object('client_id', d.client_id,
+				'entry', json_build_object('source', d.entry_source, 'source_id', d.entry_source_id),
+				'verdict', d.verdict, 'names_hash', d.names_hash, 'note', d.note, 'decided_by', d.decided_by,
+				'decided_at', to_char(d.decided_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))
+				ORDER BY d.decided_at, d.disposition_id), '[]')
+			FROM sanctions_dispositions d WHERE d.client_id = c.client_id)
 		FROM clients c LEFT JOIN sanctions_screenings s USING (client_id) WHERE c.client_id = $1`, clientID).
-		Scan(&sub.Party.ClientID, &sub.Party.Name, &sub.Party.Country, &names, &sub.UpdatedAt, &result, &serial, &clientUpdatedAt, &dig)
+		Scan(&sub.Party.ClientID, &sub.Party.Name, &sub.Party.Country, &names, &sub.UpdatedAt, &result, &serial, &clientUpdatedAt, &dig, &dispositions)
 	if isNoRows(err) {
 		return sub, nil, notFound("client", clientID)
 	}
@@ -40,11 +47,12 @@ func (s *Sanctions) Subject(ctx context.Context, clientID string) (sanctions.Sub
 		stored.ListsSerial, stored.ClientUpdatedAt, stored.Digest = *serial, *clientUpdatedAt, *dig
 		sub.Screened = &sanctions.ScreeningMark{ListsSerial: *serial, ClientUpdatedAt: *clientUpdatedAt, Digest: *dig}
 	}
-	ds, err := s.dispositions(ctx, []string{clientID})
-	if err != nil {
-		return sub, nil, err
+	if err := json.Unmarshal(dispositions, &sub.Dispositions); err != nil {
+		return sub, nil, fmt.Errorf("dispositions of %s: %w", clientID, err)
 	}
-	sub.Dispositions = ds[clientID]
+	if len(sub.Dispositions) == 0 {
+		sub.Dispositions = nil
+	}
 	return sub, stored, nil
 }
 
