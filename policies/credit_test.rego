@@ -5,17 +5,17 @@ package credo.credit_test
 import data.credo.credit
 
 # A good class B client with fresh solvency data, no overdue and no sanctions hit, asking for
-# 30 days on 10,000.00 with 50,000.00 already exposed.
+# 30 days on 10,000.00 with 50,000.00 already exposed. Amounts are in cents.
 base := {
 	"now": "2026-03-02T10:15:00Z",
 	"today": "2026-03-02",
 	"quote": {
 		"quote_id": "Q-1001",
-		"amount": 10000.00,
+		"amount_cents": 1000000,
 		"currency": "EUR",
 		"requested_terms_days": 30,
 		"end_of_month": false,
-		"open_orders_amount": 0,
+		"open_orders_amount_cents": 0,
 	},
 	"client": {
 		"client_id": "C-42",
@@ -33,8 +33,8 @@ base := {
 		"reasons": [],
 	},
 	"metrics": {
-		"open_ar": 50000.00,
-		"overdue": 0,
+		"open_ar_cents": 5000000,
+		"overdue_cents": 0,
 		"overdue_rate": 0,
 		"max_days_overdue": 0,
 		"weighted_dbt_12m": 2.5,
@@ -48,16 +48,16 @@ base := {
 		"company_status": "active",
 		"insolvency": {"open": false, "kind": null, "judgment_date": null},
 		"grade": 3,
-		"recommended_limit": null,
+		"recommended_limit_cents": null,
 		"negative_equity": false,
 	},
 	"sanctions": {"status": "clear", "hits": []},
 	"exposure": {
-		"open_ar": 50000.00,
-		"overdue": 0,
-		"reserved": 0,
-		"open_orders": 0,
-		"total": 50000.00,
+		"open_ar_cents": 5000000,
+		"overdue_cents": 0,
+		"reserved_cents": 0,
+		"open_orders_cents": 0,
+		"total_cents": 5000000,
 	},
 }
 
@@ -75,9 +75,10 @@ codes(d) := {r.code | some r in d.reasons}
 test_approve_baseline if {
 	d := decide({})
 	d.outcome == "approve"
-	d.credit_limit == 200000
+	d.credit_limit_cents == 20000000
 	d.payment_terms == {"net_days": 30, "end_of_month": false, "deposit_percent": 0}
 	codes(d) == {"WITHIN_LIMIT"}
+	d.reasons[0].message == "Exposure after this quote stays within the credit limit of 200000.00."
 }
 
 # --- deny rules -------------------------------------------------------------------------------
@@ -87,7 +88,7 @@ denied := {"net_days": 0, "end_of_month": false, "deposit_percent": 100}
 test_deny_confirmed_sanctions if {
 	d := decide({"sanctions": {"status": "confirmed", "hits": [{"entry_id": "ofac-123", "list": "ofac", "matched_name": "DUPONT ATELIERS", "score": 0.97}]}})
 	d.outcome == "deny"
-	d.credit_limit == 0
+	d.credit_limit_cents == 0
 	d.payment_terms == denied
 	codes(d) == {"SANCTIONS_CONFIRMED"}
 }
@@ -95,7 +96,7 @@ test_deny_confirmed_sanctions if {
 test_deny_open_insolvency if {
 	d := decide({"solvency": object.union(base.solvency, {"insolvency": {"open": true, "kind": "redressement judiciaire", "judgment_date": "2026-01-15"}})})
 	d.outcome == "deny"
-	d.credit_limit == 0
+	d.credit_limit_cents == 0
 	d.payment_terms == denied
 	codes(d) == {"INSOLVENCY_OPEN"}
 	contains(d.reasons[0].message, "redressement judiciaire")
@@ -131,7 +132,7 @@ test_deny_lists_every_deny_reason_and_only_those if {
 test_deny_wins_over_review if {
 	d := decide({
 		"sanctions": {"status": "confirmed", "hits": []},
-		"exposure": object.union(base.exposure, {"total": 1000000}),
+		"exposure": object.union(base.exposure, {"total_cents": 100000000}),
 	})
 	d.outcome == "deny"
 }
@@ -142,7 +143,7 @@ test_review_potential_sanctions_match if {
 	d := decide({"sanctions": {"status": "potential_match", "hits": [{"entry_id": "eu-77", "list": "eu", "matched_name": "DUPONT", "score": 0.81}]}})
 	d.outcome == "review"
 	"SANCTIONS_POTENTIAL_MATCH" in codes(d)
-	d.credit_limit == 200000
+	d.credit_limit_cents == 20000000
 }
 
 test_review_not_screened if {
@@ -155,16 +156,16 @@ test_review_not_screened if {
 
 stale := object.union(base.solvency, {"stale": true, "as_of": "2025-06-30"})
 
-large(x) := object.union(base.quote, {"amount": x})
+large(cents) := object.union(base.quote, {"amount_cents": cents})
 
 test_stale_solvency_below_large_quote_approves if {
-	d := decide({"solvency": stale, "quote": large(49999.99)})
+	d := decide({"solvency": stale, "quote": large(4999999)})
 	d.outcome == "approve"
 	not "SOLVENCY_STALE" in codes(d)
 }
 
 test_stale_solvency_at_large_quote_reviews if {
-	d := decide({"solvency": stale, "quote": large(50000)})
+	d := decide({"solvency": stale, "quote": large(5000000)})
 	d.outcome == "review"
 	"SOLVENCY_STALE" in codes(d)
 	some r in d.reasons
@@ -173,73 +174,105 @@ test_stale_solvency_at_large_quote_reviews if {
 }
 
 test_fresh_solvency_large_quote_approves if {
-	d := decide({"quote": large(100000)})
+	d := decide({"quote": large(10000000)})
 	d.outcome == "approve"
 }
 
-unavailable := object.union(base.solvency, {"available": false, "stale": false, "as_of": null, "grade": null, "recommended_limit": null})
+unavailable := object.union(base.solvency, {"available": false, "stale": false, "as_of": null, "grade": null, "recommended_limit_cents": null})
 
 test_unavailable_solvency_large_quote_reviews if {
-	d := decide({"solvency": unavailable, "quote": large(50000)})
+	d := decide({"solvency": unavailable, "quote": large(5000000)})
 	d.outcome == "review"
 	codes(d) == {"SOLVENCY_UNAVAILABLE", "WITHIN_LIMIT"}
 }
 
 test_unavailable_solvency_small_quote_approves if {
-	d := decide({"solvency": unavailable, "quote": large(49999.99)})
+	d := decide({"solvency": unavailable, "quote": large(4999999)})
 	d.outcome == "approve"
 }
 
 # --- credit limit -----------------------------------------------------------------------------
 
-exposed(total) := object.union(base.exposure, {"open_ar": total, "total": total})
+exposed(cents) := object.union(base.exposure, {"open_ar_cents": cents, "total_cents": cents})
 
 test_limit_by_class if {
-	limits := {c: decide({"score": object.union(base.score, {"risk_class": c})}).credit_limit | some c in ["A", "B", "C", "D"]}
-	limits == {"A": 500000, "B": 200000, "C": 75000, "D": 20000}
+	limits := {c: decide({"score": object.union(base.score, {"risk_class": c})}).credit_limit_cents | some c in ["A", "B", "C", "D"]}
+	limits == {"A": 50000000, "B": 20000000, "C": 7500000, "D": 2000000}
 }
 
 test_exposure_plus_quote_at_limit_approves if {
-	d := decide({"exposure": exposed(190000)})
+	d := decide({"exposure": exposed(19000000)})
 	d.outcome == "approve"
 	"WITHIN_LIMIT" in codes(d)
 }
 
 test_exposure_plus_quote_one_cent_above_limit_reviews if {
-	d := decide({"exposure": exposed(190000.01)})
+	d := decide({"exposure": exposed(19000001)})
 	d.outcome == "review"
 	codes(d) == {"LIMIT_EXCEEDED"}
-	d.credit_limit == 200000
+	d.reasons[0].message == "This quote of 10000.00 takes the exposure to 200000.01, above the credit limit of 200000.00."
+	d.credit_limit_cents == 20000000
 	d.payment_terms.net_days == 30
 }
 
+# 44,915.74 + 44,588.36 is exactly 89,504.10: integer cents keep the "equal is within" boundary
+# that OPA's decimal addition would blur (it gives 89504.099999999999994).
+test_limit_boundary_is_exact_in_cents if {
+	d := decide({
+		"exposure": exposed(4491574),
+		"quote": object.union(base.quote, {"amount_cents": 4458836}),
+		"solvency": object.union(base.solvency, {"recommended_limit_cents": 8950410}),
+	})
+	d.outcome == "approve"
+	"WITHIN_LIMIT" in codes(d)
+}
+
+test_limit_exceeded_names_the_amounts if {
+	d := decide({
+		"exposure": exposed(4491574),
+		"quote": object.union(base.quote, {"amount_cents": 4458837}),
+		"solvency": object.union(base.solvency, {"recommended_limit_cents": 8950410}),
+	})
+	d.outcome == "review"
+	some r in d.reasons
+	r.code == "LIMIT_EXCEEDED"
+	r.message == "This quote of 44588.37 takes the exposure to 89504.11, above the credit limit of 89504.10."
+}
+
+test_money if {
+	credit.money(0) == "0.00"
+	credit.money(5) == "0.05"
+	credit.money(100) == "1.00"
+	credit.money(123456789) == "1234567.89"
+}
+
 test_bureau_recommendation_caps_limit if {
-	d := decide({"solvency": object.union(base.solvency, {"recommended_limit": 80000.50})})
-	d.credit_limit == 80000.50
+	d := decide({"solvency": object.union(base.solvency, {"recommended_limit_cents": 8000050})})
+	d.credit_limit_cents == 8000050
 	"LIMIT_CAPPED_BY_BUREAU" in codes(d)
 	d.outcome == "approve"
 }
 
 test_bureau_recommendation_counts_for_limit_check if {
-	d := decide({"solvency": object.union(base.solvency, {"recommended_limit": 59999.99})})
+	d := decide({"solvency": object.union(base.solvency, {"recommended_limit_cents": 5999999})})
 	d.outcome == "review"
 	"LIMIT_EXCEEDED" in codes(d)
 }
 
 test_bureau_recommendation_equal_to_class_limit_does_not_cap if {
-	d := decide({"solvency": object.union(base.solvency, {"recommended_limit": 200000})})
-	d.credit_limit == 200000
+	d := decide({"solvency": object.union(base.solvency, {"recommended_limit_cents": 20000000})})
+	d.credit_limit_cents == 20000000
 	not "LIMIT_CAPPED_BY_BUREAU" in codes(d)
 }
 
 test_bureau_recommendation_above_class_limit_is_ignored if {
-	d := decide({"solvency": object.union(base.solvency, {"recommended_limit": 900000})})
-	d.credit_limit == 200000
+	d := decide({"solvency": object.union(base.solvency, {"recommended_limit_cents": 90000000})})
+	d.credit_limit_cents == 20000000
 }
 
 test_bureau_recommendation_zero_caps_to_zero if {
-	d := decide({"solvency": object.union(base.solvency, {"recommended_limit": 0})})
-	d.credit_limit == 0
+	d := decide({"solvency": object.union(base.solvency, {"recommended_limit_cents": 0})})
+	d.credit_limit_cents == 0
 	d.outcome == "review"
 }
 
@@ -287,7 +320,16 @@ test_terms_above_legal_max_end_of_month_are_capped if {
 	d := decide({"quote": terms(46, true)})
 	d.outcome == "approve"
 	d.payment_terms == {"net_days": 45, "end_of_month": true, "deposit_percent": 0}
-	"TERMS_LEGAL_CAP" in codes(d)
+	some r in d.reasons
+	r.code == "TERMS_LEGAL_CAP"
+	r.message == "French law caps payment terms at 45 days end of month: requested 46 days."
+}
+
+test_terms_legal_cap_message_from_the_invoice_date if {
+	d := decide({"quote": terms(61, false)}) with data.tables.max_terms_days_by_class.B as 90
+	some r in d.reasons
+	r.code == "TERMS_LEGAL_CAP"
+	r.message == "French law caps payment terms at 60 days from the invoice date: requested 61 days."
 }
 
 test_terms_above_class_and_legal_max_give_both_reasons if {
@@ -309,12 +351,12 @@ test_class_d_pays_a_deposit if {
 test_class_e_pays_in_advance if {
 	d := decide({"score": class("E"), "quote": terms(60, true)})
 	d.outcome == "approve"
-	d.credit_limit == 0
+	d.credit_limit_cents == 0
 	d.payment_terms == {"net_days": 0, "end_of_month": false, "deposit_percent": 100}
 	codes(d) == {"PAYMENT_IN_ADVANCE_CLASS"}
 }
 
-overdue_days(n) := object.union(base.metrics, {"max_days_overdue": n, "overdue": 1200})
+overdue_days(n) := object.union(base.metrics, {"max_days_overdue": n, "overdue_cents": 120000})
 
 test_sixty_days_overdue_keeps_credit if {
 	d := decide({"metrics": overdue_days(60)})
@@ -330,7 +372,7 @@ test_more_than_sixty_days_overdue_pays_in_advance if {
 }
 
 test_payment_in_advance_skips_the_limit_check if {
-	d := decide({"metrics": overdue_days(90), "exposure": exposed(500000)})
+	d := decide({"metrics": overdue_days(90), "exposure": exposed(50000000)})
 	d.outcome == "approve"
 	not "LIMIT_EXCEEDED" in codes(d)
 }
@@ -344,12 +386,12 @@ test_payment_in_advance_still_reviews_sanctions if {
 # --- output shape -----------------------------------------------------------------------------
 
 test_reasons_list_reviews_before_information if {
-	d := decide({"score": class("D"), "exposure": exposed(15000), "quote": terms(45, false)})
+	d := decide({"score": class("D"), "exposure": exposed(1500000), "quote": terms(45, false)})
 	[r.code | some r in d.reasons] == ["LIMIT_EXCEEDED", "TERMS_ABOVE_CLASS_MAX", "DEPOSIT_REQUIRED"]
 }
 
 test_every_reason_has_a_message if {
-	d := decide({"solvency": stale, "quote": terms(75, true), "exposure": exposed(199000)})
+	d := decide({"solvency": stale, "quote": terms(75, true), "exposure": exposed(19900000)})
 	count(d.reasons) > 2
 	every r in d.reasons {
 		count(r.message) > 20

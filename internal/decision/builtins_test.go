@@ -77,7 +77,7 @@ func TestAllowedBuiltins(t *testing.T) {
 
 decision := {
 	"outcome": "approve",
-	"credit_limit": round(abs(-12.4)) * 1000,
+	"credit_limit_cents": round(abs(-12.4)) * 100000,
 	"payment_terms": {"net_days": days, "end_of_month": false, "deposit_percent": count(regex.split(",", "a,b"))},
 	"reasons": [{"code": upper(replace("from_input", "-", "_")), "message": sprintf("%s", [input.now])}],
 }

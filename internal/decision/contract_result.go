@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"regexp"
+	"strconv"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
@@ -96,7 +96,19 @@ func failSafe(cause error) Result {
 	}
 }
 
-var reasonCodePattern = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+// isReasonCode reports whether code is UPPER_SNAKE_CASE: ^[A-Z][A-Z0-9_]*$.
+func isReasonCode(code string) bool {
+	for i := 0; i < len(code); i++ {
+		c := code[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+		case i > 0 && (c >= '0' && c <= '9' || c == '_'):
+		default:
+			return false
+		}
+	}
+	return code != ""
+}
 
 // contractError says which field of the policy's result is wrong and how.
 func contractError(field, format string, args ...any) error {
@@ -111,7 +123,7 @@ func decodeResult(v ast.Value) (Result, error) {
 	if !ok {
 		return Result{}, contractError("decision", "must be an object, got %s", ast.ValueName(v))
 	}
-	if err := onlyKeys(o, "decision", "outcome", "credit_limit", "payment_terms", "reasons"); err != nil {
+	if err := onlyKeys(o, "decision", "outcome", "credit_limit_cents", "payment_terms", "reasons"); err != nil {
 		return Result{}, err
 	}
 	var r Result
@@ -124,7 +136,7 @@ func decodeResult(v ast.Value) (Result, error) {
 	default:
 		return Result{}, contractError("outcome", "must be approve, review or deny, got %q", outcome)
 	}
-	if r.CreditLimit, err = moneyField(o, "credit_limit"); err != nil {
+	if r.CreditLimit, err = centsField(o, "credit_limit_cents"); err != nil {
 		return Result{}, err
 	}
 	if r.PaymentTerms, err = termsField(o); err != nil {
@@ -140,7 +152,15 @@ func decodeResult(v ast.Value) (Result, error) {
 }
 
 func onlyKeys(o ast.Object, path string, keys ...string) error {
-	var extra error
+	if k := extraKey(o, keys...); k != nil {
+		return contractError(path, "unexpected field %v", k)
+	}
+	return nil
+}
+
+// extraKey returns a key of o that is not one of keys, or nil.
+func extraKey(o ast.Object, keys ...string) *ast.Term {
+	var extra *ast.Term
 	o.Until(func(k, _ *ast.Term) bool {
 		s, ok := k.Value.(ast.String)
 		for _, want := range keys {
@@ -148,14 +168,28 @@ func onlyKeys(o ast.Object, path string, keys ...string) error {
 				return false
 			}
 		}
-		extra = contractError(path, "unexpected field %v", k)
+		extra = k
 		return true
 	})
 	return extra
 }
 
+// resultKeys are the output contract's keys as terms, made once: decoding runs on every quote.
+var resultKeys = func() map[string]*ast.Term {
+	keys := map[string]*ast.Term{}
+	for _, k := range []string{"outcome", "credit_limit_cents", "payment_terms", "reasons", "net_days",
+		"end_of_month", "deposit_percent", "code", "message"} {
+		keys[k] = ast.StringTerm(k)
+	}
+	return keys
+}()
+
 func field(o ast.Object, path, key string) (ast.Value, error) {
-	t := o.Get(ast.InternedTerm(key))
+	k, ok := resultKeys[key]
+	if !ok {
+		k = ast.StringTerm(key)
+	}
+	t := o.Get(k)
 	if t == nil {
 		return nil, contractError(path, "missing")
 	}
@@ -174,38 +208,35 @@ func stringField(o ast.Object, key string) (string, error) {
 	return string(s), nil
 }
 
-// exactNumber reads an OPA number exactly (policies may produce "1e5" or "12.50").
-func exactNumber(path string, v ast.Value) (*big.Rat, error) {
+// wholeNumber reads an OPA number that must be an integer between lo and hi. Integers written
+// plainly ("1500000") take the fast path; other spellings ("1.5e6", "1500000.0") are read exactly.
+func wholeNumber(path string, v ast.Value, lo, hi int64) (int64, error) {
 	n, ok := v.(ast.Number)
 	if !ok {
-		return nil, contractError(path, "must be a number, got %s", ast.ValueName(v))
+		return 0, contractError(path, "must be a number, got %s", ast.ValueName(v))
 	}
-	r, ok := new(big.Rat).SetString(string(n))
+	i, ok := n.Int64()
 	if !ok {
-		return nil, contractError(path, "unreadable number %s", n)
+		r, ok := new(big.Rat).SetString(string(n))
+		if !ok || !r.IsInt() || !r.Num().IsInt64() {
+			return 0, contractError(path, "%s must be a whole number between %d and %d", n, lo, hi)
+		}
+		i = r.Num().Int64()
 	}
-	return r, nil
+	if i < lo || i > hi {
+		return 0, contractError(path, "%s must be a whole number between %d and %d", n, lo, hi)
+	}
+	return i, nil
 }
 
-var hundred = big.NewRat(100, 1)
-
-func moneyField(o ast.Object, key string) (ledger.Money, error) {
+// centsField reads an amount in cents of at least 0.
+func centsField(o ast.Object, key string) (ledger.Money, error) {
 	v, err := field(o, key, key)
 	if err != nil {
 		return 0, err
 	}
-	r, err := exactNumber(key, v)
-	if err != nil {
-		return 0, err
-	}
-	cents := new(big.Rat).Mul(r, hundred)
-	if !cents.IsInt() {
-		return 0, contractError(key, "%s has more than two decimals; round it in the policy", v)
-	}
-	if cents.Sign() < 0 || cents.Num().Cmp(big.NewInt(int64(ledger.MaxAmount))) > 0 {
-		return 0, contractError(key, "%s must be between 0 and %s", v, ledger.MaxAmount)
-	}
-	return ledger.Money(cents.Num().Int64()), nil
+	c, err := wholeNumber(key, v, 0, int64(ledger.MaxAmount))
+	return ledger.Money(c), err
 }
 
 func intField(o ast.Object, path, key string, lo, hi int) (int, error) {
@@ -213,14 +244,8 @@ func intField(o ast.Object, path, key string, lo, hi int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	r, err := exactNumber(path, v)
-	if err != nil {
-		return 0, err
-	}
-	if !r.IsInt() || r.Cmp(big.NewRat(int64(lo), 1)) < 0 || r.Cmp(big.NewRat(int64(hi), 1)) > 0 {
-		return 0, contractError(path, "%s must be a whole number between %d and %d", v, lo, hi)
-	}
-	return int(r.Num().Int64()), nil
+	i, err := wholeNumber(path, v, int64(lo), int64(hi))
+	return int(i), err
 }
 
 func termsField(o ast.Object) (PaymentTerms, error) {
@@ -273,31 +298,32 @@ func reasonsField(o ast.Object) ([]Reason, error) {
 	}
 	out := make([]Reason, 0, len(items))
 	for i, t := range items {
-		path := fmt.Sprintf("reasons[%d]", i)
+		// The path is only spelled out for an error: this loop runs on every quote.
+		path := func() string { return "reasons[" + strconv.Itoa(i) + "]" }
 		ro, ok := t.Value.(ast.Object)
 		if !ok {
-			return nil, contractError(path, "must be an object, got %s", ast.ValueName(t.Value))
+			return nil, contractError(path(), "must be an object, got %s", ast.ValueName(t.Value))
 		}
-		if err := onlyKeys(ro, path, "code", "message"); err != nil {
-			return nil, err
+		if k := extraKey(ro, "code", "message"); k != nil {
+			return nil, contractError(path(), "unexpected field %v", k)
 		}
 		var r Reason
-		for _, f := range []struct {
+		for _, f := range [...]struct {
 			key string
 			dst *string
 		}{{"code", &r.Code}, {"message", &r.Message}} {
-			fv, err := field(ro, path+"."+f.key, f.key)
-			if err != nil {
-				return nil, err
+			fv := ro.Get(resultKeys[f.key])
+			if fv == nil {
+				return nil, contractError(path()+"."+f.key, "missing")
 			}
-			s, ok := fv.(ast.String)
+			s, ok := fv.Value.(ast.String)
 			if !ok || s == "" {
-				return nil, contractError(path+"."+f.key, "must be a non-empty string")
+				return nil, contractError(path()+"."+f.key, "must be a non-empty string")
 			}
 			*f.dst = string(s)
 		}
-		if !reasonCodePattern.MatchString(r.Code) {
-			return nil, contractError(path+".code", "%q must be UPPER_SNAKE_CASE", r.Code)
+		if !isReasonCode(r.Code) {
+			return nil, contractError(path()+".code", "%q must be UPPER_SNAKE_CASE", r.Code)
 		}
 		out = append(out, r)
 	}

@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/credorisk/credo/internal/fault"
 	"github.com/credorisk/credo/internal/ledger"
@@ -60,8 +63,9 @@ func TestInputSchemaAndValidateAgree(t *testing.T) {
 		field string
 		edit  func(*Input)
 	}{
-		{"quote.amount", func(in *Input) { in.Quote.Amount = 0 }},
-		{"quote.amount", func(in *Input) { in.Quote.Amount = -5 }},
+		{"quote.amount_cents", func(in *Input) { in.Quote.Amount = 0 }},
+		{"quote.amount_cents", func(in *Input) { in.Quote.Amount = -5 }},
+		{"quote.amount_cents", func(in *Input) { in.Quote.Amount = ledger.MaxAmount + 1 }},
 		{"quote.currency", func(in *Input) { in.Quote.Currency = "eur" }},
 		{"quote.requested_terms_days", func(in *Input) { in.Quote.RequestedTermsDays = 366 }},
 		{"quote.quote_id", func(in *Input) { in.Quote.QuoteID = "" }},
@@ -69,17 +73,17 @@ func TestInputSchemaAndValidateAgree(t *testing.T) {
 		{"client.country", func(in *Input) { in.Client.Country = ptr("France") }},
 		{"score.risk_class", func(in *Input) { in.Score.RiskClass = "F" }},
 		{"score.pd", func(in *Input) { in.Score.PD = 1.5 }},
-		{"metrics.overdue", func(in *Input) { in.Metrics.Overdue = -1 }},
+		{"metrics.overdue_cents", func(in *Input) { in.Metrics.Overdue = -1 }},
 		{"metrics.max_days_overdue", func(in *Input) { in.Metrics.MaxDaysOverdue = -3 }},
 		{"metrics.overdue_rate", func(in *Input) { in.Metrics.OverdueRate = ptr(2.0) }},
 		{"solvency.company_status", func(in *Input) { in.Solvency.CompanyStatus = "dissolved" }},
 		{"solvency.grade", func(in *Input) { in.Solvency.Grade = ptr(11) }},
-		{"solvency.recommended_limit", func(in *Input) { in.Solvency.RecommendedLimit = ptr(ledger.Money(-100)) }},
+		{"solvency.recommended_limit_cents", func(in *Input) { in.Solvency.RecommendedLimit = ptr(ledger.Money(-100)) }},
 		{"sanctions.status", func(in *Input) { in.Sanctions.Status = "maybe" }},
 		{"sanctions.hits.0.score", func(in *Input) {
 			in.Sanctions.Hits = []SanctionsHit{{EntryID: "1", List: "un", MatchedName: "X", Score: 1.2}}
 		}},
-		{"exposure.reserved", func(in *Input) { in.Exposure.Reserved = -1; in.Exposure.Total-- }},
+		{"exposure.reserved_cents", func(in *Input) { in.Exposure.Reserved = -1; in.Exposure.Total-- }},
 		{"now", func(in *Input) { in.Now = in.Now.In(time.FixedZone("CET", 3600)) }},
 	}
 	ctx := context.Background()
@@ -106,8 +110,9 @@ func TestInputSchemaRefusesBrokenDocuments(t *testing.T) {
 	tests := []struct {
 		name, old, new, field string
 	}{
-		{"three decimals", `"amount": 18450.00`, `"amount": 18450.001`, "quote.amount"},
-		{"amount as text", `"amount": 18450.00`, `"amount": "18450.00"`, "quote.amount"},
+		{"fractional cents", `"amount_cents": 1845000`, `"amount_cents": 1845000.5`, "quote.amount_cents"},
+		{"amount in euros", `"amount_cents": 1845000`, `"amount": 18450.00`, "quote"},
+		{"amount as text", `"amount_cents": 1845000`, `"amount_cents": "1845000"`, "quote.amount_cents"},
 		{"missing section", `"sanctions": {"status": "clear", "hits": []},`, ``, "sanctions is required"},
 		{"unknown field", `"is_new": false`, `"is_new": false, "vip": true`, "client"},
 		{"null hits", `"hits": []`, `"hits": null`, "sanctions.hits"},
@@ -132,8 +137,9 @@ func TestInputSchemaRefusesBrokenDocuments(t *testing.T) {
 	}
 }
 
-// TestOutputSchema: every answer the engine gives, fail-safe included, matches
-// policies/schema/output.json, and broken results do not.
+// TestOutputSchema: what the default policy answers, for every outcome, matches
+// policies/schema/output.json, as does the fail-safe answer written in the policy's shape; broken
+// results do not.
 func TestOutputSchema(t *testing.T) {
 	ctx := context.Background()
 	e := MustCompileDefault(t)
@@ -142,19 +148,30 @@ func TestOutputSchema(t *testing.T) {
 		"deny":    func(in *Input) { in.Sanctions.Status = SanctionsConfirmed },
 		"review":  func(in *Input) { in.Quote.RequestedTermsDays = 90; in.Quote.EndOfMonth = true },
 		"advance": func(in *Input) { in.Score.RiskClass = ClassE },
-		"invalid": func(in *Input) { in.Score.RiskClass = "Z" },
 	}
 	for name, edit := range inputs {
 		in := baseInput()
 		edit(in)
-		r := e.Evaluate(ctx, in)
-		if err := ValidateResultJSON(ctx, MustMarshal(t, r)); err != nil {
-			t.Errorf("%s: %s breaks the output schema: %v %v", name, MustMarshal(t, r), err, faultFields(err))
+		out, err := e.full.eval(ctx, ast.NewTerm(in.Value()))
+		if err != nil || out == nil {
+			t.Fatalf("%s: %v %v", name, out, err)
 		}
+		doc := []byte(out.String())
+		if err := ValidateResultJSON(ctx, doc); err != nil {
+			t.Errorf("%s: %s breaks the output schema: %v %v", name, doc, err, faultFields(err))
+		}
+	}
+	fs := failSafe(ErrEvaluation)
+	failSafeDoc := fmt.Sprintf(`{"outcome": %q, "credit_limit_cents": %d, "payment_terms": {"net_days": %d, "end_of_month": %t, "deposit_percent": %d}, "reasons": [{"code": %q, "message": %q}]}`,
+		fs.Outcome, int64(fs.CreditLimit), fs.PaymentTerms.NetDays, fs.PaymentTerms.EndOfMonth, fs.PaymentTerms.DepositPercent, fs.Reasons[0].Code, fs.Reasons[0].Message)
+	if err := ValidateResultJSON(ctx, []byte(failSafeDoc)); err != nil {
+		t.Errorf("fail-safe answer %s breaks the output schema: %v %v", failSafeDoc, err, faultFields(err))
 	}
 	for _, bad := range []string{
 		strings.Replace(good, `"approve"`, `"maybe"`, 1),
-		strings.Replace(good, `1000.50`, `-3`, 1),
+		strings.Replace(good, `100050`, `-3`, 1),
+		strings.Replace(good, `100050`, `1000.50`, 1),
+		strings.Replace(good, `"credit_limit_cents"`, `"credit_limit"`, 1),
 		strings.Replace(good, `"net_days": 30`, `"net_days": 366`, 1),
 		strings.Replace(good, `"deposit_percent": 0`, `"deposit_percent": 100.5`, 1),
 		strings.Replace(good, `"code": "OK"`, `"code": "ok"`, 1),

@@ -32,7 +32,7 @@ func (in *Input) Validate() error {
 	q := in.Quote
 	v.text("quote.quote_id", q.QuoteID, 128)
 	if q.Amount <= 0 || q.Amount > ledger.MaxAmount {
-		v.add("quote.amount", "must be above 0 and at most %s", ledger.MaxAmount)
+		v.add("quote.amount_cents", "must be above 0 and at most %d cents", ledger.MaxAmount)
 	}
 	if !currencyPattern.MatchString(q.Currency) {
 		v.add("quote.currency", "must be an ISO 4217 code such as EUR")
@@ -40,7 +40,7 @@ func (in *Input) Validate() error {
 	if q.RequestedTermsDays < 0 || q.RequestedTermsDays > maxTermsDays {
 		v.add("quote.requested_terms_days", "must be between 0 and %d", maxTermsDays)
 	}
-	v.money("quote.open_orders_amount", q.OpenOrdersAmount)
+	v.money("quote.open_orders_amount_cents", q.OpenOrdersAmount)
 
 	c := in.Client
 	if !clientIDPattern.MatchString(c.ClientID) {
@@ -66,8 +66,8 @@ func (in *Input) Validate() error {
 	}
 
 	m := in.Metrics
-	v.signedMoney("metrics.open_ar", m.OpenAR)
-	v.money("metrics.overdue", m.Overdue)
+	v.signedMoney("metrics.open_ar_cents", m.OpenAR)
+	v.money("metrics.overdue_cents", m.Overdue)
 	v.ratio("metrics.overdue_rate", m.OverdueRate)
 	if m.MaxDaysOverdue < 0 {
 		v.add("metrics.max_days_overdue", "must be at least 0")
@@ -98,7 +98,7 @@ func (in *Input) Validate() error {
 		v.add("solvency.grade", "must be between 1 and 10, or null")
 	}
 	if sv.RecommendedLimit != nil {
-		v.money("solvency.recommended_limit", *sv.RecommendedLimit)
+		v.money("solvency.recommended_limit_cents", *sv.RecommendedLimit)
 	}
 
 	switch in.Sanctions.Status {
@@ -111,13 +111,13 @@ func (in *Input) Validate() error {
 	}
 
 	e := in.Exposure
-	v.signedMoney("exposure.open_ar", e.OpenAR)
-	v.money("exposure.overdue", e.Overdue)
-	v.money("exposure.reserved", e.Reserved)
-	v.money("exposure.open_orders", e.OpenOrders)
-	v.signedMoney("exposure.total", e.Total)
+	v.signedMoney("exposure.open_ar_cents", e.OpenAR)
+	v.money("exposure.overdue_cents", e.Overdue)
+	v.money("exposure.reserved_cents", e.Reserved)
+	v.money("exposure.open_orders_cents", e.OpenOrders)
+	v.signedMoney("exposure.total_cents", e.Total)
 	if e.Total != e.OpenAR+e.Reserved+e.OpenOrders {
-		v.add("exposure.total", "must equal open_ar + reserved + open_orders (%s)", e.OpenAR+e.Reserved+e.OpenOrders)
+		v.add("exposure.total_cents", "must equal open_ar_cents + reserved_cents + open_orders_cents (%d)", e.OpenAR+e.Reserved+e.OpenOrders)
 	}
 	return v.err()
 }
@@ -151,15 +151,16 @@ func (v *validator) date(field string, d ledger.Date) {
 	}
 }
 
+// money and signedMoney check amounts, which the input document holds in cents.
 func (v *validator) money(field string, m ledger.Money) {
 	if m < 0 || m > ledger.MaxAmount {
-		v.add(field, "must be between 0 and %s", ledger.MaxAmount)
+		v.add(field, "must be between 0 and %d cents", ledger.MaxAmount)
 	}
 }
 
 func (v *validator) signedMoney(field string, m ledger.Money) {
 	if m < -ledger.MaxAmount || m > ledger.MaxAmount {
-		v.add(field, "must be between -%s and %s", ledger.MaxAmount, ledger.MaxAmount)
+		v.add(field, "must be between -%d and %d cents", ledger.MaxAmount, ledger.MaxAmount)
 	}
 }
 

@@ -13,46 +13,67 @@ import (
 )
 
 // Value builds the input as an OPA value directly, without a JSON round trip: this is the hot
-// path of every quote. It gives the same value as parsing the document's JSON encoding, which the
-// tests check, so a logged document replays to the same decision.
+// path of every quote. It gives the same value as parsing the document's JSON encoding
+// (MarshalJSON), which the tests check, so a logged document replays to the same decision.
 func (in *Input) Value() ast.Value {
-	q, c, s, m, sv, e := &in.Quote, &in.Client, &in.Score, &in.Metrics, &in.Solvency, &in.Exposure
-	return ast.NewObject(
-		kv("now", str(in.Now.Format(time.RFC3339Nano))),
-		kv("today", str(in.Today.String())),
-		kv("quote", obj(
-			kv("quote_id", str(q.QuoteID)),
-			kv("amount", money(q.Amount)),
-			kv("currency", str(q.Currency)),
-			kv("requested_terms_days", integer(q.RequestedTermsDays)),
-			kv("end_of_month", ast.InternedTerm(q.EndOfMonth)),
-			kv("open_orders_amount", money(q.OpenOrdersAmount)),
-		)),
-		kv("client", obj(
+	c := in.clientTerms()
+	r := in.requestTerms()
+	return inputObject(&c, &r)
+}
+
+// clientTerms are the sections of the input that describe the client and change rarely (client,
+// score, metrics, solvency, sanctions): the engine builds them once per client state and
+// pre-evaluates the policy on them (engine_residual.go).
+type clientTerms [5]*ast.Term
+
+// requestTerms are the sections that change with every quote: now, today, quote, exposure.
+type requestTerms [4]*ast.Term
+
+// clientSections and requestSections name the sections of clientTerms and requestTerms, in order.
+var (
+	clientSections  = [5]string{"client", "score", "metrics", "solvency", "sanctions"}
+	requestSections = [4]string{"now", "today", "quote", "exposure"}
+)
+
+func inputObject(c *clientTerms, r *requestTerms) ast.Object {
+	var pairs [9][2]*ast.Term
+	for i, t := range c {
+		pairs[i] = kv(clientSections[i], t)
+	}
+	for i, t := range r {
+		pairs[len(c)+i] = kv(requestSections[i], t)
+	}
+	return ast.NewObject(pairs[:]...)
+}
+
+func (in *Input) clientTerms() clientTerms {
+	c, s, m, sv := &in.Client, &in.Score, &in.Metrics, &in.Solvency
+	return clientTerms{
+		obj(
 			kv("client_id", str(c.ClientID)),
 			kv("name", str(c.Name)),
 			kv("registration_id", optStr(c.RegistrationID)),
 			kv("country", optStr(c.Country)),
 			kv("sector", optStr(c.Sector)),
 			kv("is_new", ast.InternedTerm(c.IsNew)),
-		)),
-		kv("score", obj(
+		),
+		obj(
 			kv("value", float(s.Value)),
 			kv("risk_class", str(string(s.RiskClass))),
 			kv("pd", float(s.PD)),
 			kv("model_version", str(s.ModelVersion)),
 			kv("reasons", scoreReasons(s.Reasons)),
-		)),
-		kv("metrics", obj(
-			kv("open_ar", money(m.OpenAR)),
-			kv("overdue", money(m.Overdue)),
+		),
+		obj(
+			kv("open_ar_cents", cents(m.OpenAR)),
+			kv("overdue_cents", cents(m.Overdue)),
 			kv("overdue_rate", optFloat(m.OverdueRate)),
 			kv("max_days_overdue", integer(m.MaxDaysOverdue)),
 			kv("weighted_dbt_12m", optFloat(m.WeightedDBT12m)),
 			kv("paid_count_12m", integer(m.PaidCount12m)),
 			kv("dso", optFloat(m.DSO)),
-		)),
-		kv("solvency", obj(
+		),
+		obj(
 			kv("available", ast.InternedTerm(sv.Available)),
 			kv("stale", ast.InternedTerm(sv.Stale)),
 			kv("as_of", optDate(sv.AsOf)),
@@ -63,21 +84,37 @@ func (in *Input) Value() ast.Value {
 				kv("judgment_date", optDate(sv.Insolvency.JudgmentDate)),
 			)),
 			kv("grade", optInt(sv.Grade)),
-			kv("recommended_limit", optMoney(sv.RecommendedLimit)),
+			kv("recommended_limit_cents", optCents(sv.RecommendedLimit)),
 			kv("negative_equity", optBool(sv.NegativeEquity)),
-		)),
-		kv("sanctions", obj(
+		),
+		obj(
 			kv("status", str(string(in.Sanctions.Status))),
 			kv("hits", sanctionsHits(in.Sanctions.Hits)),
-		)),
-		kv("exposure", obj(
-			kv("open_ar", money(e.OpenAR)),
-			kv("overdue", money(e.Overdue)),
-			kv("reserved", money(e.Reserved)),
-			kv("open_orders", money(e.OpenOrders)),
-			kv("total", money(e.Total)),
-		)),
-	)
+		),
+	}
+}
+
+func (in *Input) requestTerms() requestTerms {
+	q, e := &in.Quote, &in.Exposure
+	return requestTerms{
+		str(in.Now.Format(time.RFC3339Nano)),
+		str(in.Today.String()),
+		obj(
+			kv("quote_id", str(q.QuoteID)),
+			kv("amount_cents", cents(q.Amount)),
+			kv("currency", str(q.Currency)),
+			kv("requested_terms_days", integer(q.RequestedTermsDays)),
+			kv("end_of_month", ast.InternedTerm(q.EndOfMonth)),
+			kv("open_orders_amount_cents", cents(q.OpenOrdersAmount)),
+		),
+		obj(
+			kv("open_ar_cents", cents(e.OpenAR)),
+			kv("overdue_cents", cents(e.Overdue)),
+			kv("reserved_cents", cents(e.Reserved)),
+			kv("open_orders_cents", cents(e.OpenOrders)),
+			kv("total_cents", cents(e.Total)),
+		),
+	}
 }
 
 func scoreReasons(rs []ScoreReason) *ast.Term {
@@ -109,13 +146,13 @@ func sanctionsHits(hs []SanctionsHit) *ast.Term {
 // request would be a third of Value's allocations.
 var inputKeys = func() map[string]*ast.Term {
 	keys := map[string]*ast.Term{}
-	for _, k := range strings.Fields(`now today quote quote_id amount currency requested_terms_days
-		end_of_month open_orders_amount client client_id name registration_id country sector is_new
-		score value risk_class pd model_version reasons code text points_lost metrics open_ar overdue
-		overdue_rate max_days_overdue weighted_dbt_12m paid_count_12m dso solvency available stale
-		as_of company_status insolvency open kind judgment_date grade recommended_limit
-		negative_equity sanctions status hits entry_id list matched_name exposure reserved
-		open_orders total`) {
+	for _, k := range strings.Fields(`now today quote quote_id amount_cents currency requested_terms_days
+		end_of_month open_orders_amount_cents client client_id name registration_id country sector
+		is_new score value risk_class pd model_version reasons code text points_lost metrics
+		open_ar_cents overdue_cents overdue_rate max_days_overdue weighted_dbt_12m paid_count_12m dso
+		solvency available stale as_of company_status insolvency open kind judgment_date grade
+		recommended_limit_cents negative_equity sanctions status hits entry_id list matched_name
+		exposure reserved_cents open_orders_cents total_cents`) {
 		keys[k] = ast.StringTerm(k)
 	}
 	return keys
@@ -135,20 +172,9 @@ func str(s string) *ast.Term { return ast.StringTerm(s) }
 
 func integer(i int) *ast.Term { return ast.InternedTerm(i) }
 
-// money writes cents as the decimal that ledger.Money's JSON encoding gives ("-1234.50"),
-// without fmt: there are fifteen amounts per input.
-func money(m ledger.Money) *ast.Term {
-	var buf [24]byte
-	b := buf[:0]
-	c := int64(m)
-	if c < 0 {
-		b = append(b, '-')
-		c = -c
-	}
-	b = strconv.AppendInt(b, c/100, 10)
-	b = append(b, '.', byte('0'+c%100/10), byte('0'+c%10))
-	return ast.NumberTerm(json.Number(b))
-}
+// cents writes an amount as the integer number of cents the policy reads.
+// Small integers such as 0, the most common amount, are interned by OPA.
+func cents(m ledger.Money) *ast.Term { return ast.InternedTerm(int64(m)) }
 
 // float writes f as encoding/json does, so Value and the JSON document agree digit for digit.
 func float(f float64) *ast.Term {
@@ -187,11 +213,11 @@ func optBool(b *bool) *ast.Term {
 	return ast.InternedTerm(*b)
 }
 
-func optMoney(m *ledger.Money) *ast.Term {
+func optCents(m *ledger.Money) *ast.Term {
 	if m == nil {
 		return ast.InternedNullTerm
 	}
-	return money(*m)
+	return cents(*m)
 }
 
 func optDate(d *ledger.Date) *ast.Term {

@@ -15,10 +15,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/topdown"
 
@@ -36,15 +39,39 @@ type Options struct {
 	// DataSchema is the JSON Schema the data tables must match; nil means the default policy's
 	// policies/schema/data.json, `{}` accepts any object.
 	DataSchema []byte
+	// ResidualCacheSize bounds the client states the engine keeps with their pre-evaluated
+	// residuals (engine_residual.go); 0 means DefaultResidualCacheSize, and a negative size turns
+	// pre-evaluation off: every evaluation then runs the whole policy.
+	ResidualCacheSize int
 }
 
 // Engine is one compiled policy version, safe for concurrent use. Compile it once per version
 // and keep it; Evaluate is the per-quote call.
+//
+// The engine pre-evaluates the policy per client state: the second time it sees a client's
+// known sections (every input section but now, today, quote and exposure) it builds, in the
+// background, the residual of the policy for them, and from then on evaluates only that residual
+// for that client. Results are the same as the whole policy's (engine_residual.go).
 type Engine struct {
 	hash    string
 	timeout time.Duration
-	query   rego.PreparedEvalQuery
+
+	compiler *ast.Compiler
+	store    storage.Store
+	tables   map[string]any
+	full     *query
+
+	cache       *stateCache // nil when pre-evaluation is off
+	building    atomic.Bool // one residual is built at a time, off the request path
+	syncBuild   bool        // tests: build in the evaluating goroutine
+	partialOnce sync.Once
+	partial     rego.PreparedPartialQuery
+	partialErr  error
 }
+
+// buildAfterSightings is when a client state gets its residual: a state seen once may never come
+// back (its metrics change with the next invoice), and a build costs some twenty evaluations.
+const buildAfterSightings = 2
 
 // Compile checks a policy version (Rego modules by file name, tests included, and the data
 // tables as JSON) and prepares its decision query. A version that cannot be used gives a
@@ -61,22 +88,21 @@ func Compile(ctx context.Context, modules map[string]string, data []byte, opts O
 		return nil, err
 	}
 	store := inmem.NewFromObjectWithOpts(v.data, inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
-	pq, err := rego.New(
-		rego.Query(DecisionQuery),
-		rego.Compiler(v.compiler),
-		rego.Store(store),
-		// A builtin error (a bad sprintf, a division by zero) must fail the evaluation: left
-		// undefined, it could silently drop a deny rule and let the quote through.
-		rego.StrictBuiltinErrors(true),
-	).PrepareForEval(ctx)
+	full, err := newQuery(v.compiler, store, DecisionQuery)
 	if err != nil {
 		return nil, &CompileError{Diagnostics: diagnosticsOf(err, "")}
 	}
-	timeout := opts.EvalTimeout
-	if timeout <= 0 {
-		timeout = DefaultEvalTimeout
+	e := &Engine{hash: hash, timeout: opts.EvalTimeout, compiler: v.compiler, store: store, tables: v.data, full: full}
+	if e.timeout <= 0 {
+		e.timeout = DefaultEvalTimeout
 	}
-	return &Engine{hash: hash, timeout: timeout, query: pq}, nil
+	switch size := opts.ResidualCacheSize; {
+	case size == 0:
+		e.cache = newStateCache(DefaultResidualCacheSize)
+	case size > 0:
+		e.cache = newStateCache(size)
+	}
+	return e, nil
 }
 
 // Hash is the version's ContentHash.
@@ -84,6 +110,14 @@ func (e *Engine) Hash() string { return e.hash }
 
 // EvalTimeout is the deadline of one evaluation.
 func (e *Engine) EvalTimeout() time.Duration { return e.timeout }
+
+// ResidualStats counts how evaluations were served; zero when pre-evaluation is off.
+func (e *Engine) ResidualStats() ResidualStats {
+	if e.cache == nil {
+		return ResidualStats{}
+	}
+	return e.cache.stats()
+}
 
 // Evaluate decides a quote. It never fails: an invalid input, an evaluation error, the deadline,
 // or a result outside the output contract all give the fail-safe answer (review with reason
@@ -93,8 +127,32 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) Result {
 	if err := in.Validate(); err != nil {
 		return failSafe(fmt.Errorf("%w: %s: %w", ErrInput, fieldList(err), err))
 	}
-	return e.eval(ctx, in.Value())
+	req := in.requestTerms()
+	if e.cache == nil {
+		c := in.clientTerms()
+		return e.eval(ctx, e.full, ast.NewTerm(inputObject(&c, &req)))
+	}
+	kb := keyBuffers.Get().(*[]byte)
+	key := in.appendClientKey((*kb)[:0])
+	st := e.cache.get(key, func() [][2]*ast.Term {
+		c := in.clientTerms()
+		known := make([][2]*ast.Term, len(c))
+		for i, t := range c {
+			known[i] = kv(clientSections[i], t)
+		}
+		return known
+	})
+	*kb = key
+	keyBuffers.Put(kb)
+	var request [len(requestSections)][2]*ast.Term
+	for i, t := range req {
+		request[i] = kv(requestSections[i], t)
+	}
+	return e.evalState(ctx, st, st.input(request[:]))
 }
+
+// keyBuffers recycles the buffers client keys are encoded in.
+var keyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // fieldList spells out a validation error's fields for the log line (fault.Error's text is only
 // its message).
@@ -114,34 +172,113 @@ func fieldList(err error) string {
 // draft version on past decisions: the same document and version give the same Result. The
 // document is taken as is (old documents stay replayable after the schema grows); only JSON that
 // is not an object is refused, with the fail-safe answer. Check a document with ValidateInputJSON
-// when it does not come from the log.
+// when it does not come from the log. Documents share pre-evaluated residuals by their known
+// sections, as Evaluate's inputs do.
 func (e *Engine) EvaluateJSON(ctx context.Context, doc []byte) Result {
 	v, err := ast.ValueFromReader(bytes.NewReader(doc))
 	if err != nil {
 		return failSafe(fmt.Errorf("%w: not JSON: %w", ErrInput, err))
 	}
-	if _, ok := v.(ast.Object); !ok {
+	o, ok := v.(ast.Object)
+	if !ok {
 		return failSafe(fmt.Errorf("%w: the document must be a JSON object", ErrInput))
 	}
-	return e.eval(ctx, v)
+	input := ast.NewTerm(o)
+	if e.cache == nil {
+		return e.eval(ctx, e.full, input)
+	}
+	// Every section but the request's is known, whatever the document holds.
+	var known [][2]*ast.Term
+	key := []byte{keyJSON}
+	o.Foreach(func(k, t *ast.Term) {
+		if !isRequestSection(k) {
+			known = append(known, [2]*ast.Term{k, t})
+			key = appendValueKey(appendValueKey(key, k.Value), t.Value)
+		}
+	})
+	st := e.cache.get(key, func() [][2]*ast.Term { return known })
+	return e.evalState(ctx, st, input)
 }
 
-// keepTerm hands the result back as an OPA term, sparing a conversion to Go maps.
-func keepTerm(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }
+func isRequestSection(k *ast.Term) bool {
+	s, ok := k.Value.(ast.String)
+	if !ok {
+		return false
+	}
+	for _, r := range requestSections {
+		if string(s) == r {
+			return true
+		}
+	}
+	return false
+}
 
-func (e *Engine) eval(ctx context.Context, input ast.Value) Result {
+// evalState evaluates input, whose known sections are st's, with st's residual when there is
+// one, else with the whole policy; the second sighting of a state starts building its residual.
+func (e *Engine) evalState(ctx context.Context, st *clientState, input *ast.Term) Result {
+	r := st.residual.Load()
+	if r == nil && st.seen.Load() >= buildAfterSightings {
+		r = e.startBuild(st)
+	}
+	if r != nil && r.q != nil {
+		e.cache.residual.Add(1)
+		return e.eval(ctx, r.q, input)
+	}
+	e.cache.full.Add(1)
+	return e.eval(ctx, e.full, input)
+}
+
+// startBuild builds st's residual in the background unless another build is running (then a
+// later sighting starts it). It returns the residual only when built synchronously (tests).
+func (e *Engine) startBuild(st *clientState) *residualResult {
+	if e.syncBuild {
+		return e.build(st)
+	}
+	if !e.building.CompareAndSwap(false, true) {
+		return nil
+	}
+	go func() {
+		defer e.building.Store(false)
+		e.build(st)
+	}()
+	return nil
+}
+
+func (e *Engine) build(st *clientState) *residualResult {
+	q, err := e.buildResidual(context.Background(), st.knownObject())
+	r := &residualResult{q: q, err: err}
+	if err != nil {
+		e.cache.fallbacks.Add(1)
+	} else {
+		e.cache.built.Add(1)
+	}
+	st.residual.Store(r)
+	return r
+}
+
+// CheckResidual pre-evaluates the policy for in's client sections and says why the residual
+// cannot be used, or nil when it can: a credit manager's draft that uses `else` on a rule
+// depending on the quote, for instance, is decided correctly but by full evaluation, which is
+// several times slower. The policy lifecycle can warn about it when a draft is created.
+func (e *Engine) CheckResidual(ctx context.Context, in *Input) error {
+	c := in.clientTerms()
+	known := make([][2]*ast.Term, len(c))
+	for i, t := range c {
+		known[i] = kv(clientSections[i], t)
+	}
+	_, err := e.buildResidual(ctx, ast.NewObject(known...))
+	return err
+}
+
+func (e *Engine) eval(ctx context.Context, q *query, input *ast.Term) Result {
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
-	rs, err := e.query.Eval(ctx, rego.EvalParsedInput(input), rego.EvalGenerateJSON(keepTerm))
+	t, err := q.eval(ctx, input)
 	if err != nil {
 		return failSafe(evalFailure(ctx, err))
 	}
-	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
+	if t == nil {
 		return failSafe(fmt.Errorf("%w: %s is undefined for this input", ErrContract, DecisionQuery))
-	}
-	t, ok := rs[0].Expressions[0].Value.(*ast.Term)
-	if !ok {
-		return failSafe(fmt.Errorf("%w: unexpected result %T", ErrEvaluation, rs[0].Expressions[0].Value))
 	}
 	r, err := decodeResult(t.Value)
 	if err != nil {

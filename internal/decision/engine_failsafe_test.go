@@ -16,7 +16,7 @@ func decisionPolicy(value string) string {
 }
 
 // good is a valid decision; the malformed cases below change one thing in it.
-const good = `{"outcome": "approve", "credit_limit": 1000.50, "payment_terms": {"net_days": 30, "end_of_month": false, "deposit_percent": 0}, "reasons": [{"code": "OK", "message": "fine"}]}`
+const good = `{"outcome": "approve", "credit_limit_cents": 100050, "payment_terms": {"net_days": 30, "end_of_month": false, "deposit_percent": 0}, "reasons": [{"code": "OK", "message": "fine"}]}`
 
 func MustFailSafe(t *testing.T, r Result, cause error, detail string) {
 	t.Helper()
@@ -37,11 +37,13 @@ func MustFailSafe(t *testing.T, r Result, cause error, detail string) {
 }
 
 func TestGoodDecisionDecodes(t *testing.T) {
-	e := MustCompileDecision(t, decisionPolicy(good), Options{})
-	r := e.Evaluate(context.Background(), baseInput())
 	want := Result{Outcome: OutcomeApprove, CreditLimit: 1000_50, PaymentTerms: PaymentTerms{NetDays: 30}, Reasons: []Reason{{"OK", "fine"}}}
-	if !sameResult(r, want) || r.Err != nil {
-		t.Errorf("got %+v, want %+v", r, want)
+	// A whole number of cents may be spelled as a float or with an exponent.
+	for _, limit := range []string{"100050", "100050.0", "1.0005e5"} {
+		e := MustCompileDecision(t, decisionPolicy(strings.Replace(good, "100050", limit, 1)), Options{})
+		if r := e.Evaluate(context.Background(), baseInput()); !sameResult(r, want) || r.Err != nil {
+			t.Errorf("%s: got %+v, want %+v", limit, r, want)
+		}
 	}
 }
 
@@ -51,16 +53,16 @@ func TestMalformedResultsFailSafe(t *testing.T) {
 	}{
 		{"unknown outcome", `"approve"`, `"approved"`, `outcome: must be approve, review or deny, got "approved"`},
 		{"outcome not a string", `"approve"`, `true`, "outcome: must be a string"},
-		{"negative limit", `1000.50`, `-1`, "credit_limit: -1 must be between 0"},
-		{"limit with three decimals", `1000.50`, `1000.505`, "more than two decimals"},
-		{"limit as text", `1000.50`, `"1000.50"`, "credit_limit: must be a number"},
-		{"limit above the maximum", `1000.50`, `1e13`, "must be between 0"},
+		{"negative limit", `100050`, `-1`, "credit_limit_cents: -1 must be a whole number between 0"},
+		{"limit with fractional cents", `100050`, `100050.5`, "credit_limit_cents: 100050.5 must be a whole number"},
+		{"limit as text", `100050`, `"100050"`, "credit_limit_cents: must be a number"},
+		{"limit above the maximum", `100050`, `1e15`, "must be a whole number between 0 and 100000000000000"},
 		{"terms above 365 days", `"net_days": 30`, `"net_days": 400`, "payment_terms.net_days: 400"},
 		{"fractional terms", `"net_days": 30`, `"net_days": 30.5`, "payment_terms.net_days"},
 		{"deposit above 100", `"deposit_percent": 0`, `"deposit_percent": 101`, "deposit_percent: 101"},
 		{"end_of_month not a boolean", `"end_of_month": false`, `"end_of_month": "no"`, "end_of_month: must be a boolean"},
 		{"missing terms field", `"end_of_month": false, `, ``, "payment_terms.end_of_month: missing"},
-		{"missing limit", `"credit_limit": 1000.50, `, ``, "credit_limit: missing"},
+		{"missing limit", `"credit_limit_cents": 100050, `, ``, "credit_limit_cents: missing"},
 		{"extra field", `"reasons"`, `"limit": 5, "reasons"`, `unexpected field "limit"`},
 		{"reason without message", `"message": "fine"`, `"message": ""`, "reasons[0].message"},
 		{"reason code not a code", `"code": "OK"`, `"code": "ok then"`, "UPPER_SNAKE_CASE"},
@@ -88,7 +90,7 @@ func TestUndefinedOrOddDecisionFailsSafe(t *testing.T) {
 	tests := []struct {
 		name, src, detail string
 	}{
-		{"undefined", "package credo.credit\n\ndecision := 1 if input.quote.amount > 1000000000\n", "undefined"},
+		{"undefined", "package credo.credit\n\ndecision := 1 if input.quote.amount_cents > 100000000000\n", "undefined"},
 		{"a number", decisionPolicy("42"), "decision: must be an object"},
 		{"a set of reasons is fine but a set decision is not", decisionPolicy(`{"approve"}`), "must be an object"},
 	}
@@ -109,13 +111,13 @@ func TestEvaluationErrorsFailSafe(t *testing.T) {
 
 deny contains "name is a number" if to_number(input.client.name) > 0
 
-decision := {"outcome": "approve", "credit_limit": 0, "payment_terms": {"net_days": 0, "end_of_month": false, "deposit_percent": 100}, "reasons": []} if count(deny) == 0
+decision := {"outcome": "approve", "credit_limit_cents": 0, "payment_terms": {"net_days": 0, "end_of_month": false, "deposit_percent": 100}, "reasons": []} if count(deny) == 0
 `, "to_number"},
-		{"division by zero", decisionPolicy(`{"outcome": "approve", "credit_limit": input.quote.amount / 0, "payment_terms": {}, "reasons": []}`), "divide by zero"},
+		{"division by zero", decisionPolicy(`{"outcome": "approve", "credit_limit_cents": input.quote.amount_cents / 0, "payment_terms": {}, "reasons": []}`), "divide by zero"},
 		{"conflicting values", `package credo.credit
 
-decision := {"outcome": "approve"} if input.quote.amount > 0
-decision := {"outcome": "deny"} if input.quote.amount > 1
+decision := {"outcome": "approve"} if input.quote.amount_cents > 0
+decision := {"outcome": "deny"} if input.quote.amount_cents > 1
 `, "conflicting values"},
 	}
 	for _, tt := range tests {
@@ -135,7 +137,7 @@ n := count([x |
 	x := i * j
 ])
 
-decision := {"outcome": "approve", "credit_limit": n, "payment_terms": {"net_days": 0, "end_of_month": false, "deposit_percent": 0}, "reasons": []}
+decision := {"outcome": "approve", "credit_limit_cents": n, "payment_terms": {"net_days": 0, "end_of_month": false, "deposit_percent": 0}, "reasons": []}
 `
 
 func TestDeadlineFailsSafe(t *testing.T) {
@@ -177,11 +179,11 @@ func TestInvalidInputFailsSafe(t *testing.T) {
 		detail string
 	}{
 		{"unknown risk class", func(in *Input) { in.Score.RiskClass = "F" }, "score.risk_class"},
-		{"zero amount", func(in *Input) { in.Quote.Amount = 0 }, "quote.amount"},
-		{"exposure total that does not add up", func(in *Input) { in.Exposure.Reserved = 100 }, "exposure.total"},
+		{"zero amount", func(in *Input) { in.Quote.Amount = 0 }, "quote.amount_cents"},
+		{"exposure total that does not add up", func(in *Input) { in.Exposure.Reserved = 100 }, "exposure.total_cents"},
 		{"time not in UTC", func(in *Input) { in.Now = in.Now.In(time.FixedZone("CET", 3600)) }, "now"},
 		{"unset sanctions status", func(in *Input) { in.Sanctions.Status = "" }, "sanctions.status"},
-		{"negative recommended limit", func(in *Input) { in.Solvency.RecommendedLimit = ptr(ledger.Money(-1)) }, "solvency.recommended_limit"},
+		{"negative recommended limit", func(in *Input) { in.Solvency.RecommendedLimit = ptr(ledger.Money(-1)) }, "solvency.recommended_limit_cents"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -61,7 +61,7 @@ todo_test_later if {
 
 test_prints if {
 	d := credit.decision with input as data.credo.credit_test.base
-	print("limit", d.credit_limit)
+	print("limit", d.credit_limit_cents)
 }
 `
 	results, err := RunTests(context.Background(), modules, data)
@@ -81,7 +81,7 @@ test_prints if {
 		{"data.credo.extra_test.test_fails", TestFail, 5, []string{"extra_test.rego:7", `d.outcome == "deny"`, `"approve"`}, ""},
 		{"data.credo.extra_test.test_errors", TestError, 10, []string{"extra_test.rego:11", "to_number"}, ""},
 		{"data.credo.extra_test.todo_test_later", TestSkip, 14, nil, ""},
-		{"data.credo.extra_test.test_prints", TestPass, 18, nil, "limit 200000"},
+		{"data.credo.extra_test.test_prints", TestPass, 18, nil, "limit 20000000"},
 	}
 	for _, tt := range tests {
 		r, ok := byName[tt.name]
