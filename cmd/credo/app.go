@@ -16,6 +16,7 @@ import (
 	"github.com/credorisk/credo/internal/postgres"
 	"github.com/credorisk/credo/internal/sanctions"
 	"github.com/credorisk/credo/internal/scoring"
+	"github.com/credorisk/credo/internal/solvency"
 )
 
 // app is Credo wired together: stores on Postgres and the domain services on top.
@@ -38,6 +39,9 @@ type app struct {
 	policyProvider *policy.Provider
 	// decisions decides quotes (its writers run only under serve).
 	decisions *decision.Service
+	// solvency holds the providers' snapshots that scores and decisions read; serve runs its
+	// background refresh.
+	solvency *solvency.Service
 }
 
 // open connects to Postgres and wires the services; migrate applies pending migrations first.
@@ -80,6 +84,15 @@ func (c *cli) open(migrate bool) (*app, error) {
 			clientsChanged(ctx, ids)
 		}
 		a.sanctions.ClientsChanged(ctx, ids) // client imports: screen the changed clients
+	}
+	if err := c.openSolvency(a); err != nil {
+		a.close()
+		return nil, err
+	}
+	screenIdentity := a.ledger.ClientIdentityChanged
+	a.ledger.ClientIdentityChanged = func(ctx context.Context, cl ledger.Client) {
+		screenIdentity(ctx, cl)
+		a.solvency.ClientIdentityChanged(ctx, cl) // a new client or company: fetch its solvency
 	}
 	if err := c.openScores(a); err != nil {
 		a.close()

@@ -35,7 +35,7 @@ func (c *cli) openDecisions(a *app) error {
 	a.registry.MustRegister(decided, failSafe, evalTime, total, batch)
 	a.decisions = &decision.Service{
 		Store: postgres.NewDecisions(a.db), Clients: a.ledger, Scores: decisionScores{a.scores},
-		Sanctions: decisionSanctions{a.sanctions}, Policies: a.policyProvider,
+		Sanctions: decisionSanctions{a.sanctions}, Solvency: a.solvency, Policies: a.policyProvider,
 		Currency: c.cfg.Currency, ReservationTTL: ttl, Log: c.log,
 		Observer: decision.Observer{
 			Decided: func(o decision.Outcome, eval, took time.Duration) {

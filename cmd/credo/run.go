@@ -22,6 +22,8 @@ Commands:
   migrate                    apply pending database migrations
   import clients|invoices|payments --file F [--map field=Column,...] [--date-format iso|us|eu|LAYOUT]
                              import a CSV or NDJSON file into the ledger
+  import solvency --file F [--map field=Column,...] [--date-format F] [--provider P] [--atomic]
+                             import a bureau export (CSV) as solvency snapshots
   seed demo [--clients N] [--seed S] [--if-empty] [--out DIR]
                              generate a demo portfolio (or write it as import files)
   keys create --name N --role R | keys list | keys revoke NAME
@@ -35,6 +37,8 @@ Commands:
                              test a policy folder offline; push it as a draft; list, replay and activate versions
   score --all | score --client ID [--refresh] [--lang en|fr]
                              rescore every client (history, cache, summary), or explain one score
+  solvency show CLIENT [--json] [--raw] | solvency refresh CLIENT [--json]
+                             a client's solvency snapshots and merged view; fetch it from the providers now
 
 Configuration comes from the environment (DATABASE_URL, REDIS_URL, CREDO_*); see README.md.
 Run 'credo <command> -h' for a command's flags.
@@ -61,6 +65,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "migrate":
 		return env.migrate(rest)
 	case "import":
+		if len(rest) > 0 && rest[0] == "solvency" {
+			return env.importSolvency(rest[1:])
+		}
 		return env.importCmd(rest)
 	case "seed":
 		return env.seed(rest)
@@ -70,6 +77,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return env.keys(rest)
 	case "sanctions":
 		return env.sanctionsCmd(rest)
+	case "solvency":
+		return env.solvencyCmd(rest)
 	case "policy":
 		return env.policyCmd(rest)
 	case "score":

@@ -54,9 +54,8 @@ func (c *cli) openScores(a *app) error {
 	}
 	a.scores, err = scoring.NewService(scoring.Config{
 		Models: all, Model: active, Facts: a.metrics, Store: postgres.NewScores(a.db),
-		Cache: a.cache.Namespace("score", ttl),
-		// No solvency snapshot is stored yet: the solvency features take their missing bin.
-		Solvency:         nil,
+		Cache:            a.cache.Namespace("score", ttl),
+		Solvency:         a.solvency,
 		SanctionsVersion: sanctionsVersion(a.sanctions),
 		Log:              c.log,
 	})

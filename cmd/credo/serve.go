@@ -38,6 +38,11 @@ func (c *cli) serve(args []string) error {
 	go func() { a.sanctions.Run(bg); close(bgDone) }()
 	go func() { a.scores.WatchSanctions(bg, sanctionsWatchInterval); close(scoresDone) }()
 	defer func() { stopBG(); <-bgDone; <-scoresDone }()
+	// Snapshots older than the maximum age and new clients are fetched in the background; no
+	// request waits for a provider. The refresh stops before the pool closes.
+	solvencyDone := make(chan struct{})
+	go func() { a.solvency.Run(bg); close(solvencyDone) }()
+	defer func() { stopBG(); <-solvencyDone }()
 	// Decisions in flight finish before the writers stop: Serve returns after the requests.
 	dctx, stopDecisions := context.WithCancel(context.Background())
 	defer stopDecisions()
@@ -48,6 +53,7 @@ func (c *cli) serve(args []string) error {
 		Log: c.log, Config: c.cfg, Ledger: a.ledger, Keys: a.keys, Registry: a.registry,
 		OpenAPI: credo.OpenAPI, Ready: a.ready, Sanctions: a.sanctions,
 		Metrics: a.metrics, Scores: a.scores, Policies: a.policies, Decisions: a.decisions,
+		Solvency: a.solvency,
 	})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
