@@ -99,7 +99,7 @@ func (s scope) args(d ledger.Date) pgx.NamedArgs {
 }
 
 // salesBuckets are the first days (as day numbers, ascending) of the 24 months ending with d's
-// month, plus the day after d.AddMonths(-12) when it falls inside a month: see monthsSQL.
+// month, plus the day after d.AddMonths(-12) when it falls inside a month: see salesSQL.
 func salesBuckets(d ledger.Date) []int32 {
 	var out []int32
 	split := receivables.YearAgo(d) + 1
@@ -118,11 +118,18 @@ func salesBuckets(d ledger.Date) []int32 {
 // receivables.Forecast reads); without it FallbackDBT is nil. An unknown client is a
 // fault.NotFound.
 func (m *Metrics) ClientFacts(ctx context.Context, clientID string, asOf ledger.Date, forecast bool) (receivables.Facts, error) {
-	all, err := m.collect(ctx, scope{clientID: clientID, perClient: true}, asOf, forecast)
+	// Keyed by a constant rather than client_id: the same rows with less work per row.
+	all, err := m.collect(ctx, scope{clientID: clientID}, asOf, forecast)
 	if err != nil {
 		return receivables.Facts{}, err
 	}
-	f := all.facts(clientID, asOf)
+	f := all.merged(asOf)
+	for i := range f.Open {
+		f.Open[i].ClientID = clientID
+	}
+	for i := range f.Paid {
+		f.Paid[i].ClientID = clientID
+	}
 	if forecast {
 		f.FallbackDBT = receivables.WeightedDBT(all.portfolioPaid)
 	}
@@ -196,7 +203,7 @@ type factSet struct {
 	exists  bool     // the one client asked for exists
 	// portfolioPaid is the whole portfolio's paid groups merged across clients, for FallbackDBT.
 	portfolioPaid []receivables.PaidGroup
-	// unpaid holds, by key, paid groups to take off Paid (see unpaidSQL).
+	// unpaid holds, by key, paid groups to take off Paid (see writeOffsSQL).
 	unpaid map[string][]receivables.PaidGroup
 }
 

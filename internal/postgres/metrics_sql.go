@@ -20,7 +20,7 @@ import (
 // (by key). Candidates are the invoices unsettled at B: those unsettled at D are open at D, those
 // issued on or before B are open at B. Each contributes its amount, and each of its allocations
 // dated on or before D minus its amount, to the dates it is open at (allocations after B do not
-// count at B).
+// count at B). The candidates' condition is invoices_unsettled's key (00008).
 const openSQL = `
 SELECT {outerKey}, due - ` + epoch + `, s > ` + atD + ` AS open_d, issue <= ` + atBefore + ` AND d <= ` + atBefore + ` AS open_b,
 	(sum(x) * 100)::bigint, sum(n)::bigint
@@ -28,11 +28,11 @@ FROM (
 	SELECT {key} AS k, i.due_date AS due, i.issue_date AS issue, coalesce(i.settled_on, 'infinity'::date) AS s,
 		i.amount AS x, 1 AS n, '-infinity'::date AS d
 	FROM invoices i
-	WHERE i.kind = 'invoice' AND i.issue_date <= ` + atD + ` AND (i.settled_on IS NULL OR i.settled_on > ` + atBefore + `) {scope}
+	WHERE i.kind = 'invoice' AND i.issue_date <= ` + atD + ` AND coalesce(i.settled_on, 'infinity'::date) > ` + atBefore + ` {scope}
 	UNION ALL
 	SELECT {key}, i.due_date, i.issue_date, coalesce(i.settled_on, 'infinity'::date), -a.amount, 0, a.date
 	FROM invoices i JOIN allocations a ON a.invoice_id = i.invoice_id
-	WHERE i.kind = 'invoice' AND i.issue_date <= ` + atD + ` AND (i.settled_on IS NULL OR i.settled_on > ` + atBefore + `)
+	WHERE i.kind = 'invoice' AND i.issue_date <= ` + atD + ` AND coalesce(i.settled_on, 'infinity'::date) > ` + atBefore + `
 		AND a.date <= ` + atD + ` {scope}
 ) u
 WHERE s > ` + atD + ` OR (issue <= ` + atBefore + ` AND d <= ` + atBefore + `)
@@ -63,24 +63,16 @@ FROM invoices i
 WHERE i.kind = 'invoice' AND i.paid_date > ` + atYearAgo + ` AND i.paid_date <= ` + atD + ` AND i.issue_date <= ` + atD + ` {scope}
 GROUP BY {groupKey}2, 3`
 
-// unpaidSQL: the invoices among paidSQL's with a write-off dated on their paid_date, grouped the
-// same way: receivables.PaidDate does not count them as paid (when the last movements include a
-// write-off, the debt was not paid), so their groups are taken off paidSQL's. Write-offs are
-// few; this spares paidSQL an anti-join over every paid invoice.
-const unpaidSQL = `
-SELECT {key} AS k, i.paid_date - i.due_date AS dbt, i.paid_date > ` + atRecent + ` AS recent,
-	count(*), (sum(i.amount) * 100)::bigint, sum(i.paid_date - i.issue_date)
-FROM allocations w JOIN invoices i ON i.invoice_id = w.invoice_id AND i.paid_date = w.date
-WHERE w.kind = 'write_off' AND i.kind = 'invoice' AND i.paid_date > ` + atYearAgo + ` AND i.paid_date <= ` + atD + `
-	AND i.issue_date <= ` + atD + ` {scope}
-GROUP BY 1, 2, 3`
-
-// writtenOffSQL: write-offs dated in (D-12m, D] against invoices issued on or before D.
-const writtenOffSQL = `
-SELECT {key} AS k, (sum(a.amount) * 100)::bigint
-FROM allocations a JOIN invoices i ON i.invoice_id = a.invoice_id
-WHERE a.kind = 'write_off' AND a.date > ` + atYearAgo + ` AND a.date <= ` + atD + ` AND i.issue_date <= ` + atD + ` {scope}
-GROUP BY 1`
+// writeOffsSQL: write-offs dated in (D-12m, D] against invoices issued on or before D, one row
+// each with its invoice: they add up to WrittenOff12m, and an invoice whose write-off falls on
+// its paid_date is not paid (receivables.PaidDate: when the last movements include a
+// write-off, the debt was not paid), so it is taken off paidSQL's groups. Write-offs are few;
+// this spares paidSQL an anti-join over every paid invoice.
+const writeOffsSQL = `
+SELECT {key} AS k, (w.amount * 100)::bigint, i.paid_date = w.date AS on_paid_day, i.paid_date - i.due_date,
+	i.paid_date > ` + atRecent + `, (i.amount * 100)::bigint, i.paid_date - i.issue_date
+FROM allocations w JOIN invoices i ON i.invoice_id = w.invoice_id
+WHERE w.kind = 'write_off' AND w.date > ` + atYearAgo + ` AND w.date <= ` + atD + ` AND i.issue_date <= ` + atD + ` {scope}`
 
 // firstByClientSQL: each client of the scope ({clients}: the condition on clients c) with its
 // first invoice's issue date on or before D (NULL without one): one index probe per client.
@@ -132,7 +124,7 @@ func fallbackQueries(d ledger.Date) []factQuery {
 	args := scope{}.args(d)
 	return []factQuery{
 		{expand(paidSQL, t), args, (*factSet).scanPaid},
-		{expand(unpaidSQL, t), args, (*factSet).scanUnpaid},
+		{expand(writeOffsSQL, t), args, (*factSet).scanWriteOffs},
 	}
 }
 
@@ -157,13 +149,12 @@ func factQueries(s scope, d ledger.Date, fallback bool) []factQuery {
 		factQuery{sql(openSQL), args, (*factSet).scanOpen},
 		factQuery{sql(salesSQL), args, scanSales(receivables.YearAgo(d))},
 		factQuery{sql(paidSQL), args, (*factSet).scanPaid},
-		factQuery{sql(unpaidSQL), args, (*factSet).scanUnpaid},
-		factQuery{sql(writtenOffSQL), args, (*factSet).scanWrittenOff})
+		factQuery{sql(writeOffsSQL), args, (*factSet).scanWriteOffs})
 	if fallback {
 		qs = append(qs, fallbackQueries(d)[1])
 	}
 	switch {
-	case s.perClient:
+	case s.perClient || s.clientID != "": // one client: also says whether it exists
 		qs = append(qs, factQuery{sql(firstByClientSQL), args, func(fs *factSet, rows pgx.Rows) error {
 			return fs.scanFirst(rows, true)
 		}})
@@ -286,12 +277,22 @@ func (fs *factSet) scanPaid(rows pgx.Rows) error {
 	return err
 }
 
-// scanUnpaid reads unpaidSQL's groups, to be taken off the paid ones (factSet.settle).
-func (fs *factSet) scanUnpaid(rows pgx.Rows) error {
-	groups, err := scanPaidGroups(rows)
-	for _, g := range groups {
-		fs.unpaid[g.ClientID] = append(fs.unpaid[g.ClientID], g)
-	}
+// scanWriteOffs reads writeOffsSQL's rows: WrittenOff12m, and the paid groups to take off
+// (factSet.settle).
+func (fs *factSet) scanWriteOffs(rows pgx.Rows) error {
+	var key string
+	var cents, amount int64
+	var onPaidDay *bool // NULL: the invoice has no paid_date
+	var dbt, days *int32
+	var recent *bool
+	_, err := pgx.ForEachRow(rows, []any{&key, &cents, &onPaidDay, &dbt, &recent, &amount, &days}, func() error {
+		fs.at(key).WrittenOff12m += ledger.Money(cents)
+		if onPaidDay != nil && *onPaidDay {
+			fs.unpaid[key] = append(fs.unpaid[key], receivables.PaidGroup{ClientID: key, DBT: int(*dbt), Recent: *recent,
+				Count: 1, Amount: ledger.Money(amount), SumDaysToPay: int64(*days)})
+		}
+		return nil
+	})
 	return err
 }
 
@@ -306,14 +307,4 @@ func scanPaidGroups(rows pgx.Rows) ([]receivables.PaidGroup, error) {
 		return nil
 	})
 	return out, err
-}
-
-func (fs *factSet) scanWrittenOff(rows pgx.Rows) error {
-	var key string
-	var cents int64
-	_, err := pgx.ForEachRow(rows, []any{&key, &cents}, func() error {
-		fs.at(key).WrittenOff12m += ledger.Money(cents)
-		return nil
-	})
-	return err
 }
