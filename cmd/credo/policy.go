@@ -72,6 +72,7 @@ func (c *cli) openPolicies(a *app) error {
 		Swapped: func(_, to int) { serving.Set(float64(to)) },
 	})
 	a.policies = &policy.Service{Store: store, Decisions: store, Engines: engines, Provider: a.policyProvider, Bus: bus,
+		ReplayEngines: policy.NewEngines(store, policy.ReplayOptions(opts), 2),
 		FourEyes: fourEyes, CompileOptions: opts, Log: c.log}
 	return nil
 }

@@ -24,7 +24,18 @@ const (
 	// replayBatch is how many logged decisions travel to a worker at once: enough to make the
 	// channel's cost vanish, few enough that workers share the tail of the stream evenly.
 	replayBatch = 128
+	// ReplayEvalTimeout is the deadline of one evaluation in a replay. A replay asks what the
+	// policy decides, and runs beside the traffic on every core: the serving deadline (50 ms)
+	// would turn a busy moment into fail-safe answers that are not the policy's. A policy that
+	// loops still fails, later.
+	ReplayEvalTimeout = time.Second
 )
+
+// ReplayOptions are the engine options of a replay: opts with ReplayEvalTimeout.
+func ReplayOptions(opts decision.Options) decision.Options {
+	opts.EvalTimeout = ReplayEvalTimeout
+	return opts
+}
 
 // ReplayRequest selects the logged decisions to replay.
 type ReplayRequest struct {
@@ -115,7 +126,11 @@ func (s *Service) Replay(ctx context.Context, version int, req ReplayRequest, ac
 	if s.Decisions == nil {
 		return ReplayReport{}, errNoLog
 	}
-	pol, err := s.Engines.Get(ctx, version)
+	engines := s.ReplayEngines
+	if engines == nil {
+		engines = s.Engines
+	}
+	pol, err := engines.Get(ctx, version)
 	if err != nil {
 		return ReplayReport{}, err
 	}

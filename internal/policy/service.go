@@ -17,9 +17,11 @@ type Service struct {
 	Store Store
 	// Decisions is the decision log replay reads.
 	Decisions DecisionLog
-	// Engines compiles versions for replay; share the Provider's so a version compiled for one
-	// is not compiled again for the other.
+	// Engines compiles versions for activation; share the Provider's so that the version
+	// activated here is compiled once.
 	Engines *Engines
+	// ReplayEngines compiles versions for replay, with ReplayOptions; Engines when nil.
+	ReplayEngines *Engines
 	// Provider, when set, is this replica's: an activation here swaps it at once.
 	Provider *Provider
 	// Bus, when set, tells the other replicas about an activation.
