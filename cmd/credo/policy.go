@@ -73,7 +73,7 @@ func (c *cli) openPolicies(a *app) error {
 	})
 	a.policies = &policy.Service{Store: store, Decisions: store, Engines: engines, Provider: a.policyProvider, Bus: bus,
 		ReplayEngines: policy.NewEngines(store, policy.ReplayOptions(opts), 2),
-		FourEyes: fourEyes, CompileOptions: opts, Log: c.log}
+		FourEyes:      fourEyes, CompileOptions: opts, Log: c.log}
 	return nil
 }
 
