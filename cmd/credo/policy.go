@@ -71,9 +71,13 @@ func (c *cli) openPolicies(a *app) error {
 		PollInterval: poll, Bootstrap: policies.FS, Log: c.log,
 		Swapped: func(_, to int) { serving.Set(float64(to)) },
 	})
-	a.policies = &policy.Service{Store: store, Decisions: store, Engines: engines, Provider: a.policyProvider, Bus: bus,
-		ReplayEngines: policy.NewEngines(store, policy.ReplayOptions(opts), 2),
-		FourEyes:      fourEyes, CompileOptions: opts, Log: c.log}
+	a.policies = &policy.Service{
+		Store: store, Decisions: store, Engines: engines, Provider: a.policyProvider, Bus: bus,
+		ReplayEngines:  policy.NewEngines(store, policy.ReplayOptions(opts), 2),
+		FourEyes:       fourEyes,
+		CompileOptions: opts,
+		Log:            c.log,
+	}
 	return nil
 }
 
