@@ -260,6 +260,20 @@ func snapRaw(raw json.RawMessage) any {
 	return string(raw)
 }
 
+// MissingClients returns the ids that are no client (solvency.ServiceStore).
+func (s *Solvency) MissingClients(ctx context.Context, clientIDs []string) ([]string, error) {
+	if len(clientIDs) == 0 {
+		return nil, nil
+	}
+	rows, err := s.db.Pool.Query(ctx, `SELECT id FROM unnest($1::text[]) AS u(id)
+		WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = u.id) ORDER BY id`, clientIDs)
+	if err != nil {
+		return nil, unavailable(err, "check clients")
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return out, unavailable(err, "check clients")
+}
+
 // RecordFailure notes a failed fetch under the client's current company (solvency.ServiceStore);
 // a failure recorded under another company drops that company's snapshot from the state.
 func (s *Solvency) RecordFailure(ctx context.Context, clientID, provider string, at time.Time, cause error) error {

@@ -284,6 +284,9 @@ func TestSolvencyImportAndHistory(t *testing.T) {
 	if kept != 10 || audits != 1 {
 		t.Errorf("%d snapshots kept (want 10), %d import audits (want 1)", kept, audits)
 	}
+	if missing, err := st.MissingClients(context.Background(), []string{"C-2", "C-404", "C-1", "C-403"}); err != nil || strings.Join(missing, ",") != "C-403,C-404" {
+		t.Errorf("missing clients %v, %v", missing, err)
+	}
 	byClient, err := st.StatesByClient(context.Background(), []string{"C-1", "C-2", "C-404"})
 	if err != nil {
 		t.Fatal(err)

@@ -34,6 +34,8 @@ type ServiceStore interface {
 	// is newer than it. Snapshots of clients that do not exist are not stored: their indexes are
 	// returned. With info.Atomic nothing is stored when any client is missing.
 	SaveSnapshots(ctx context.Context, snaps []Snapshot, info SaveInfo) (missing []int, err error)
+	// MissingClients returns the ids, among these, of clients that do not exist.
+	MissingClients(ctx context.Context, clientIDs []string) ([]string, error)
 	// RecordFailure notes a failed fetch (time and error); the last good snapshot stays.
 	RecordFailure(ctx context.Context, clientID, provider string, at time.Time, cause error) error
 	// States returns the client's latest snapshot and last failure per provider, raw payloads

@@ -87,6 +87,12 @@ func (s *Service) Import(ctx context.Context, r io.Reader, o ImportOptions) (Imp
 		}
 		rows = append(rows, row)
 	}
+	// Unknown clients are rejected rows like any other, so that an atomic import lists them too.
+	missing, err := s.store.MissingClients(ctx, clientsOf(rows))
+	if err != nil {
+		return rep, fmt.Errorf("check the imported clients: %w", err)
+	}
+	rows, errs = rejectClients(rows, missing, errs)
 	if o.Atomic && len(errs) > 0 {
 		return s.importRefused(rep, errs)
 	}
@@ -94,35 +100,59 @@ func (s *Service) Import(ctx context.Context, r io.Reader, o ImportOptions) (Imp
 	for i, row := range rows {
 		snaps[i] = row.Snapshot
 	}
-	missing, err := s.store.SaveSnapshots(ctx, snaps, SaveInfo{Actor: o.Actor, Source: SourceImport, Atomic: o.Atomic})
+	// Clients are never deleted, so none should go missing since the check; with Atomic the
+	// store refuses the whole file if one did.
+	gone, err := s.store.SaveSnapshots(ctx, snaps, SaveInfo{Actor: o.Actor, Source: SourceImport, Atomic: o.Atomic})
 	if err != nil {
 		return rep, fmt.Errorf("store imported solvency snapshots: %w", err)
 	}
-	gone := map[int]bool{}
-	for _, i := range missing {
-		gone[i] = true
-		errs = append(errs, fault.FieldError{Line: rows[i].Line, Field: "client_id",
-			Message: fmt.Sprintf("no client %q; create it first", rows[i].Snapshot.ClientID)})
+	if len(gone) > 0 {
+		var ids []string
+		for _, i := range gone {
+			ids = append(ids, snaps[i].ClientID)
+		}
+		if rows, errs = rejectClients(rows, ids, errs); o.Atomic {
+			return s.importRefused(rep, errs)
+		}
 	}
-	if o.Atomic && len(errs) > 0 {
-		return s.importRefused(rep, errs)
-	}
+	rep.Applied, rep.Imported = true, len(rows)
+	rep.Rejected, rep.Errors = countRejected(errs)
+	s.invalidate(ctx, clientsOf(rows))
+	return rep, nil
+}
+
+// clientsOf lists the distinct clients of rows.
+func clientsOf(rows []CSVRow) []string {
 	var ids []string
 	seen := map[string]bool{}
-	for i, snap := range snaps {
-		if gone[i] {
-			continue
-		}
-		rep.Imported++
-		if !seen[snap.ClientID] {
-			seen[snap.ClientID] = true
-			ids = append(ids, snap.ClientID)
+	for _, row := range rows {
+		if id := row.Snapshot.ClientID; !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
 		}
 	}
-	rep.Applied = true
-	rep.Rejected, rep.Errors = countRejected(errs)
-	s.invalidate(ctx, ids)
-	return rep, nil
+	return ids
+}
+
+// rejectClients drops the rows of clients that do not exist, with an error each.
+func rejectClients(rows []CSVRow, missing []string, errs []fault.FieldError) ([]CSVRow, []fault.FieldError) {
+	if len(missing) == 0 {
+		return rows, errs
+	}
+	unknown := make(map[string]bool, len(missing))
+	for _, id := range missing {
+		unknown[id] = true
+	}
+	kept := rows[:0:0]
+	for _, row := range rows {
+		if unknown[row.Snapshot.ClientID] {
+			errs = append(errs, fault.FieldError{Line: row.Line, Field: "client_id",
+				Message: fmt.Sprintf("no client %q; create it first", row.Snapshot.ClientID)})
+			continue
+		}
+		kept = append(kept, row)
+	}
+	return kept, errs
 }
 
 // importRefused is the answer to an atomic import with rejected rows: nothing landed.

@@ -165,6 +165,18 @@ func (m *memServiceStore) SaveSnapshots(_ context.Context, snaps []Snapshot, inf
 	return missing, nil
 }
 
+func (m *memServiceStore) MissingClients(_ context.Context, ids []string) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for _, id := range ids {
+		if _, ok := m.companies[id]; !ok {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
 func (m *memServiceStore) RecordFailure(_ context.Context, id, provider string, at time.Time, cause error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
