@@ -152,7 +152,7 @@ func TestOutputSchema(t *testing.T) {
 	for name, edit := range inputs {
 		in := baseInput()
 		edit(in)
-		out, err := e.full.eval(ctx, ast.NewTerm(in.Value()))
+		out, err := e.full.eval(ctx, ast.NewTerm(in.Value()), time.Minute)
 		if err != nil || out == nil {
 			t.Fatalf("%s: %v %v", name, out, err)
 		}

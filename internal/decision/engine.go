@@ -48,8 +48,8 @@ type Options struct {
 // Engine is one compiled policy version, safe for concurrent use. Compile it once per version
 // and keep it; Evaluate is the per-quote call.
 //
-// The engine pre-evaluates the policy per client state: the second time it sees a client's
-// known sections (every input section but now, today, quote and exposure) it builds, in the
+// The engine pre-evaluates the policy per client state: the third time it sees a client's known
+// sections (every input section but now, today, quote and exposure) it builds, in the
 // background, the residual of the policy for them, and from then on evaluates only that residual
 // for that client. Results are the same as the whole policy's (engine_residual.go).
 type Engine struct {
@@ -69,9 +69,12 @@ type Engine struct {
 	partialErr  error
 }
 
-// buildAfterSightings is when a client state gets its residual: a state seen once may never come
-// back (its metrics change with the next invoice), and a build costs some twenty evaluations.
-const buildAfterSightings = 2
+// buildAfterSightings is when a client state gets its residual. A build costs some twenty to
+// thirty full evaluations and saves about three quarters of each later one, so it pays from
+// around thirty quotes of one client state. Building on the third sighting skips the states
+// that never come back or come back once (a quote sent again; a client whose metrics change with
+// its next invoice), while a client quoting all day gets its residual after its third quote.
+const buildAfterSightings = 3
 
 // Compile checks a policy version (Rego modules by file name, tests included, and the data
 // tables as JSON) and prepares its decision query. A version that cannot be used gives a
@@ -214,7 +217,8 @@ func isRequestSection(k *ast.Term) bool {
 }
 
 // evalState evaluates input, whose known sections are st's, with st's residual when there is
-// one, else with the whole policy; the second sighting of a state starts building its residual.
+// one, else with the whole policy; a state's buildAfterSightings-th sighting starts building its
+// residual.
 func (e *Engine) evalState(ctx context.Context, st *clientState, input *ast.Term) Result {
 	r := st.residual.Load()
 	if r == nil && st.seen.Load() >= buildAfterSightings {
@@ -271,9 +275,7 @@ func (e *Engine) CheckResidual(ctx context.Context, in *Input) error {
 }
 
 func (e *Engine) eval(ctx context.Context, q *query, input *ast.Term) Result {
-	ctx, cancel := context.WithTimeout(ctx, e.timeout)
-	defer cancel()
-	t, err := q.eval(ctx, input)
+	t, err := q.eval(ctx, input, e.timeout)
 	if err != nil {
 		return failSafe(evalFailure(ctx, err))
 	}
@@ -287,13 +289,14 @@ func (e *Engine) eval(ctx context.Context, q *query, input *ast.Term) Result {
 	return r
 }
 
-// evalFailure tells a deadline from a cancellation from an error in the policy.
+// evalFailure tells a deadline (the engine's or the caller's) from a cancellation by the caller
+// from an error in the policy.
 func evalFailure(ctx context.Context, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil || topdown.IsCancel(err) {
-		if errors.Is(ctxErr, context.Canceled) {
-			return fmt.Errorf("%w: %w", ErrCanceled, err)
-		}
+	if errors.Is(err, errDeadline) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("%w: %w", ErrTimeout, err)
+	}
+	if ctx.Err() != nil || topdown.IsCancel(err) {
+		return fmt.Errorf("%w: %w", ErrCanceled, err)
 	}
 	return fmt.Errorf("%w: %w", ErrEvaluation, err)
 }
