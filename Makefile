@@ -5,7 +5,7 @@ GO ?= go
 SERVICES = eval "$$(deploy/local/services.sh)"
 BIN = bin/credo
 
-.PHONY: run build test test-short bench bench-import bench-sanctions bench-metrics vet clean services
+.PHONY: run build test test-short bench bench-import bench-sanctions bench-metrics bench-score vet clean services
 
 build:
 	$(GO) build -o $(BIN) ./cmd/credo
@@ -28,7 +28,7 @@ vet:
 	$(GO) vet ./...
 
 ## bench: the benchmarks named by the issues (imports, metrics, scores, decisions, screening)
-bench: build bench-import bench-sanctions bench-metrics
+bench: build bench-import bench-sanctions bench-metrics bench-score
 	@$(SERVICES); \
 	$(GO) test -run '^$$' -bench . -benchtime 3x -count 1 ./...
 
@@ -45,6 +45,15 @@ bench-metrics:
 	@$(SERVICES); \
 	$(GO) test ./internal/postgres -run '^$$' -bench 'ClientMetrics$$' -benchtime 200x -count 1 && \
 	$(GO) test ./internal/postgres -run '^$$' -bench 'PortfolioMetrics$$|PortfolioForecast$$|FactsByClient$$' -benchtime 5x -count 1
+
+## bench-score: credo score --all on credo_bench and its cached GET /score under wrk -t2 -c32
+## (deploy/local/bench-score.sh), the uncached score of a 2,000-invoice client (200 samples,
+## p50/p99), and the cached GET under the Go load generator
+bench-score: build
+	@$(SERVICES); \
+	deploy/local/bench-score.sh && \
+	$(GO) test ./internal/postgres -run '^$$' -bench 'ScoreUncached$$' -benchtime 200x -count 1 && \
+	$(GO) test ./cmd/credo -run '^$$' -bench 'ScoreCachedGET$$' -benchtime 3x -count 1
 
 ## bench-import: import a generated CSV of 1,000,000 invoices for 10,000 clients and report rows/s
 bench-import: build
