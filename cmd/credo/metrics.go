@@ -56,7 +56,8 @@ func (c *cli) metricsCmd(args []string) error {
 	}
 	defer a.close()
 	forecast := days > 0
-	var facts receivables.Facts
+	var m receivables.Metrics
+	var fc *receivables.ForecastResult
 	scope := "the portfolio"
 	if *client != "" {
 		cl, err := a.ledger.GetClient(c.ctx, *client)
@@ -64,9 +65,14 @@ func (c *cli) metricsCmd(args []string) error {
 			return fmt.Errorf("%s", describe(err))
 		}
 		scope = fmt.Sprintf("client %s (%s)", cl.ClientID, cl.Name)
-		facts, err = a.metrics.ClientFacts(c.ctx, cl.ClientID, d, forecast)
+		// One client's facts are complete either way; with forecast they carry its fallback.
+		facts, err := a.metrics.ClientFacts(c.ctx, cl.ClientID, d, forecast)
 		if err != nil {
 			return fmt.Errorf("%s", describe(err))
+		}
+		m = receivables.Compute(facts)
+		if fc, err = forecastOf(facts, days); err != nil {
+			return err
 		}
 	} else {
 		var filters []string
@@ -79,19 +85,20 @@ func (c *cli) metricsCmd(args []string) error {
 		if len(filters) > 0 {
 			scope += " (" + strings.Join(filters, ", ") + ")"
 		}
-		// Forecast facts carry every group per client; Compute reads them as well as the summary.
-		if facts, err = a.metrics.PortfolioFacts(c.ctx, d, *country, *sector, forecast); err != nil {
+		// A portfolio's facts are built for one use: the metrics, then the forecast.
+		facts, err := a.metrics.PortfolioFacts(c.ctx, d, *country, *sector, false)
+		if err != nil {
 			return fmt.Errorf("%s", describe(err))
 		}
-	}
-	m := receivables.Compute(facts)
-	var fc *receivables.ForecastResult
-	if forecast {
-		r, err := receivables.Forecast(facts, days)
-		if err != nil {
-			return err
+		m = receivables.Compute(facts)
+		if forecast {
+			if facts, err = a.metrics.PortfolioFacts(c.ctx, d, *country, *sector, true); err != nil {
+				return fmt.Errorf("%s", describe(err))
+			}
+			if fc, err = forecastOf(facts, days); err != nil {
+				return err
+			}
 		}
-		fc = &r
 	}
 	if *asJSON {
 		enc := json.NewEncoder(c.stdout)
@@ -102,6 +109,15 @@ func (c *cli) metricsCmd(args []string) error {
 		}{m, fc})
 	}
 	return receivables.WriteReport(c.stdout, scope, m, fc)
+}
+
+// forecastOf is the forecast over days, nil when days is 0 (no forecast asked).
+func forecastOf(f receivables.Facts, days int) (*receivables.ForecastResult, error) {
+	if days == 0 {
+		return nil, nil
+	}
+	r, err := receivables.Forecast(f, days)
+	return &r, err
 }
 
 // fieldMessage is the message of a parameter error's first field, for a flag-named message.

@@ -213,6 +213,15 @@ func TestMetricsCommand(t *testing.T) {
 	if doc.Metrics["open_ar"] != 2000.0 || doc.Metrics["dso"] != 51.43 || doc.Forecast != nil {
 		t.Errorf("credo metrics --country fr --json: %s", out)
 	}
+	out = mustCredo(t, s.env, "metrics", "--as-of", "2025-03-31", "--horizon", "7", "--json")
+	doc.Forecast = nil
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("--json: %v\n%s", err, out)
+	}
+	total, _ := doc.Forecast["total"].(map[string]any)
+	if doc.Metrics["open_ar"] != 2300.0 || doc.Metrics["payment_index_12m"] != 73.33 || total["amount"] != 2300.0 || total["invoice_count"] != 3.0 {
+		t.Errorf("credo metrics --horizon 7 --json (the portfolio's metrics and forecast): %s", out)
+	}
 	if out := mustCredo(t, s.env, "metrics", "--as-of", "2025-03-31"); !strings.Contains(out, "Receivables of the portfolio as of 2025-03-31") {
 		t.Errorf("portfolio report:\n%s", out)
 	}

@@ -137,26 +137,23 @@ func (m *Metrics) ClientFacts(ctx context.Context, clientID string, asOf ledger.
 }
 
 // PortfolioFacts builds the facts of every client, or of the clients of one country and/or
-// sector (empty matches all), as of asOf. With forecast they are exactly what
-// receivables.BuildFacts gives over those clients' invoices with the whole portfolio's weighted
-// dbt as FallbackDBT: groups per client, as receivables.Forecast needs. Without it, the Open and
-// Paid groups are merged across clients (ClientID empty) and FallbackDBT is nil: what
-// receivables.Compute reads, the same metrics from far fewer rows.
+// sector (empty matches all), as of asOf, for one use. Without forecast: what
+// receivables.Compute reads, as receivables.BuildFacts gives them over those clients' invoices
+// but with the Open and Paid groups merged across clients (ClientID empty), the same metrics
+// from far fewer rows; FallbackDBT is nil. With forecast: what receivables.Forecast reads (see
+// forecastFacts): Open exactly as BuildFacts gives it, each client's paid invoices reduced to
+// groups with the same count, amount and weighted dbt, and the whole portfolio's weighted dbt as
+// FallbackDBT; the other fields are zero.
 func (m *Metrics) PortfolioFacts(ctx context.Context, asOf ledger.Date, country, sector string, forecast bool) (receivables.Facts, error) {
-	s := scope{country: country, sector: sector, perClient: forecast}
-	// Unfiltered, the portfolio's own paid groups give the fallback: no extra query.
-	all, err := m.collect(ctx, s, asOf, forecast && s.filtered())
+	s := scope{country: country, sector: sector}
+	if forecast {
+		return m.forecastFacts(ctx, s, asOf)
+	}
+	all, err := m.collect(ctx, s, asOf, false)
 	if err != nil {
 		return receivables.Facts{}, err
 	}
-	f := all.merged(asOf)
-	switch {
-	case forecast && s.filtered():
-		f.FallbackDBT = receivables.WeightedDBT(all.portfolioPaid)
-	case forecast:
-		f.FallbackDBT = receivables.WeightedDBT(f.Paid)
-	}
-	return f, nil
+	return all.merged(asOf), nil
 }
 
 // FactsByClient builds the facts of many clients as of asOf in one pass of set-based queries:
@@ -205,16 +202,23 @@ type factSet struct {
 	portfolioPaid []receivables.PaidGroup
 	// unpaid holds, by key, paid groups to take off Paid (see writeOffsSQL).
 	unpaid map[string][]receivables.PaidGroup
+	// totals holds each client's paid totals, for forecasts (see forecastFacts).
+	totals map[string]*paidTotal
 }
 
-// settle takes the unpaid groups off the paid ones (dropping groups left empty) and moves the
-// portfolio's paid groups out of byKey.
+// settle takes the unpaid groups off the paid ones (dropping groups left empty) and off the paid
+// totals, and moves the portfolio's paid groups out of byKey.
 func (fs *factSet) settle() {
 	type gk struct {
 		dbt    int
 		recent bool
 	}
 	for key, off := range fs.unpaid {
+		if t := fs.totals[key]; t != nil {
+			for _, u := range off {
+				t.takeOff(u)
+			}
+		}
 		f := fs.at(key)
 		at := map[gk]int{}
 		for i, g := range f.Paid {

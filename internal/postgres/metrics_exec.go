@@ -48,20 +48,26 @@ func (m *Metrics) runShared(ctx context.Context, qs []factQuery) (*factSet, erro
 		return nil, fmt.Errorf("unexpected snapshot id %q", snapshot)
 	}
 
-	ctx, cancel := context.WithCancel(ctx)
+	// qctx stops the other queries once one fails; the transactions end on ctx, so that a
+	// rollback is still sent and the connections go back to the pool usable.
+	qctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var once sync.Once
+	var first error
+	fail := func(err error) {
+		once.Do(func() { first = err; cancel() })
+	}
 	shards := make([]*factSet, len(qs))
-	errs := make([]error, len(qs))
-	helpers := m.freeConns(ctx, min(len(qs)-1, maxHelpers))
+	helpers := m.freeConns(qctx, min(len(qs)-1, maxHelpers))
 	var wg sync.WaitGroup
 	for i, c := range helpers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer c.Release()
-			shards[i], errs[i] = runOnSnapshot(ctx, c, snapshot, qs[i])
-			if errs[i] != nil {
-				cancel()
+			var err error
+			if shards[i], err = runOnSnapshot(ctx, qctx, c, snapshot, qs[i]); err != nil {
+				fail(err)
 			}
 		}()
 	}
@@ -70,16 +76,13 @@ func (m *Metrics) runShared(ctx context.Context, qs []factQuery) (*factSet, erro
 		shards[i] = newFactSet()
 		b.Queue(qs[i].sql, qs[i].args).Query(func(rows pgx.Rows) error { return qs[i].scan(shards[i], rows) })
 	}
-	rest := tx.SendBatch(ctx, b).Close()
-	if rest != nil {
-		cancel()
+	if err := tx.SendBatch(qctx, b).Close(); err != nil {
+		fail(err)
 	}
 	// The exporting transaction stays open until every helper has imported its snapshot.
 	wg.Wait()
-	for _, err := range append(errs, rest) {
-		if err != nil {
-			return nil, err
-		}
+	if first != nil {
+		return nil, first
 	}
 	fs := newFactSet()
 	for _, sh := range shards {
@@ -108,26 +111,28 @@ func (m *Metrics) freeConns(ctx context.Context, n int) []*pgxpool.Conn {
 	return out
 }
 
-// runOnSnapshot runs one query on c in the exported snapshot.
-func runOnSnapshot(ctx context.Context, c *pgxpool.Conn, snapshot string, q factQuery) (*factSet, error) {
-	tx, err := c.BeginTx(ctx, snapshotTx)
+// runOnSnapshot runs one query on c in the exported snapshot; qctx bounds the query, ctx the
+// transaction.
+func runOnSnapshot(ctx, qctx context.Context, c *pgxpool.Conn, snapshot string, q factQuery) (*factSet, error) {
+	tx, err := c.BeginTx(qctx, snapshotTx)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
 	// SET TRANSACTION SNAPSHOT must come before any other statement of the transaction, alone.
-	if _, err := tx.Exec(ctx, "SET TRANSACTION SNAPSHOT '"+snapshot+"'"); err != nil {
+	if _, err := tx.Exec(qctx, "SET TRANSACTION SNAPSHOT '"+snapshot+"'"); err != nil {
 		return nil, err
 	}
 	fs := newFactSet()
 	b := &pgx.Batch{}
 	b.Queue(sessionSettings)
 	b.Queue(q.sql, q.args).Query(func(rows pgx.Rows) error { return q.scan(fs, rows) })
-	return fs, tx.SendBatch(ctx, b).Close()
+	return fs, tx.SendBatch(qctx, b).Close()
 }
 
 func newFactSet() *factSet {
-	return &factSet{byKey: map[string]*receivables.Facts{}, unpaid: map[string][]receivables.PaidGroup{}}
+	return &factSet{byKey: map[string]*receivables.Facts{}, unpaid: map[string][]receivables.PaidGroup{},
+		totals: map[string]*paidTotal{}}
 }
 
 // add adds the facts of another query's factSet (each query fills its own fields).
@@ -150,5 +155,8 @@ func (fs *factSet) add(o *factSet) {
 	fs.portfolioPaid = append(fs.portfolioPaid, o.portfolioPaid...)
 	for key, groups := range o.unpaid {
 		fs.unpaid[key] = append(fs.unpaid[key], groups...)
+	}
+	for key, t := range o.totals {
+		fs.totals[key] = t // one query reads the totals: a key comes from one factSet only
 	}
 }
