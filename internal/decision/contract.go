@@ -9,7 +9,8 @@ import (
 
 // Input is the document a credit policy reads as `input` (policies/README.md,
 // policies/schema/input.json). The integrator fills it for each quote and logs it as JSON with the
-// decision: evaluating that JSON with Engine.EvaluateJSON replays the decision exactly.
+// decision: evaluating that JSON with Engine.EvaluateJSON replays the decision exactly. Amounts
+// are ledger.Money here and integer cents in the document (contract_json.go).
 type Input struct {
 	// Now is the decision time; policies read it instead of the clock. Its zone offset must be 0.
 	Now       time.Time   `json:"now"`

@@ -4,9 +4,10 @@
 //
 // The engine (engine*.go) compiles a version once, with restricted builtins (builtins.go) and the
 // input schema, into a prepared query; Evaluate then runs in microseconds under a deadline and
-// never fails open: any error gives the fail-safe answer (review, POLICY_ERROR). The contract
-// between Go and Rego is in contract*.go and policies/schema; RunTests (testtool.go) runs a
-// version's *_test.rego.
+// never fails open: any error gives the fail-safe answer (review, POLICY_ERROR). Clients that
+// come back are decided by a residual of the policy pre-evaluated for their state
+// (engine_residual.go, engine_cache.go), with the same answers. The contract between Go and Rego
+// is in contract*.go and policies/schema; RunTests (testtool.go) runs a version's *_test.rego.
 package decision
 
 import (
