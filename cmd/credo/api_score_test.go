@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -292,5 +293,19 @@ func TestScoreHistoryAndPayment(t *testing.T) {
 	}
 	if len(history("BETA")) != 1 || len(history("NEWCO")) != 0 {
 		t.Errorf("BETA %v NEWCO %v", history("BETA"), history("NEWCO"))
+	}
+
+	// An import by another process (credo import) drops the score through Redis and the bus:
+	// BETA pays B1 today, 10 days late: dbt 10 -> 90, late share 100% -> 22, nothing overdue ->
+	// 95, nothing open -> 56, trend 36, disputes 35, 1 month 15, 1 paid 26, solvency 195: 570.
+	file := filepath.Join(t.TempDir(), "payments.csv")
+	csv := "payment_id,client_id,date,amount,currency,invoice_id\nP3,BETA," + day(0) + ",500.00,EUR,B1\n"
+	if err := os.WriteFile(file, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustCredo(t, s.env, "import", "payments", "--file", file)
+	MustWithin(t, 5*time.Second, "BETA's new score after the import", func() bool { return s.score(t, "BETA", "").Score == 570 })
+	if a := s.score(t, "ACME", ""); a.ComputedAt != after.ComputedAt {
+		t.Errorf("ACME recomputed after BETA's import: %s, was %s", a.ComputedAt, after.ComputedAt)
 	}
 }
