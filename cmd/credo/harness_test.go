@@ -1,12 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -18,6 +18,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/credorisk/credo"
 	"github.com/credorisk/credo/internal/postgres/pgtest"
@@ -115,39 +116,39 @@ func startServerEnv(t testing.TB, env map[string]string, keys bool) *testServer 
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	addr := make(chan string, 1)
-	var logs bytes.Buffer
-	var logMu sync.Mutex
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			logMu.Lock()
-			logs.WriteString(line + "\n")
-			logMu.Unlock()
-			var m struct{ Msg, Addr string }
-			if json.Unmarshal([]byte(line), &m) == nil && m.Msg == "credo serving" {
-				addr <- m.Addr
-			}
-		}
-	}()
+	// The server listens on a port picked here, and is up once /livez answers: this works at any
+	// log level.
+	addr := withDefault(env, "CREDO_HTTP_ADDR", "")["CREDO_HTTP_ADDR"]
+	if addr == "" || strings.HasSuffix(addr, ":0") {
+		addr = freeAddr(t)
+	}
+	serveEnv := withDefault(env, "CREDO_HTTP_ADDR", addr)
+	serveEnv["CREDO_HTTP_ADDR"] = addr
+	var logs syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		env := withDefault(env, "CREDO_HTTP_ADDR", "127.0.0.1:0")
-		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, io.Discard, pw)
-		pw.Close()
+		done <- run(ctx, []string{"serve"}, func(k string) string { return serveEnv[k] }, io.Discard, &logs)
 	}()
-	select {
-	case a := <-addr:
-		s.URL = "http://" + a
-	case err := <-done:
-		logMu.Lock()
-		defer logMu.Unlock()
-		t.Fatalf("credo serve stopped: %v\n%s", err, logs.String())
-	case <-time.After(30 * time.Second):
-		t.Fatal("credo serve did not start within 30s")
+	s.URL = "http://" + addr
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get(s.URL + "/livez")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("credo serve stopped: %v\n%s", err, logs.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("credo serve did not answer within 60s\n%s", logs.String())
+		}
 	}
 	var once sync.Once
 	s.stop = func() {
@@ -309,4 +310,49 @@ func fieldsOf(t testing.TB, p map[string]any) []string {
 		out = append(out, m["field"].(string))
 	}
 	return out
+}
+
+// mustQueryRow runs one query on the database at url and scans its single row into dst.
+func mustQueryRow(tb testing.TB, url, query string, dst ...any) {
+	tb.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if err := conn.QueryRow(context.Background(), query).Scan(dst...); err != nil {
+		tb.Fatalf("%s: %v", query, err)
+	}
+}
+
+// freeAddr finds a free loopback port for a test server.
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// syncBuffer collects a server's log lines for a failure message.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.b.Len() > 1<<20 {
+		s.b.Reset()
+	}
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

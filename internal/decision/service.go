@@ -145,11 +145,7 @@ func (s *Service) Decide(ctx context.Context, req Request, actor string) (d Deci
 		return Decision{}, false, err
 	}
 	hash := req.Hash()
-	if prev, err := s.Store.ByQuote(ctx, req.QuoteID); err != nil {
-		return Decision{}, false, storeFailure(err)
-	} else if prev != nil {
-		return s.replay(prev, hash)
-	}
+	// A quote sent again is recognised at the group commit, under its lock: no read before.
 	client, err := s.Clients.GetClient(ctx, req.ClientID)
 	switch {
 	case fault.Code(err) == fault.NotFound && req.Client != nil:
