@@ -33,11 +33,13 @@ bench: build bench-import bench-sanctions bench-metrics bench-score
 	$(GO) test -run '^$$' -bench . -benchtime 3x -count 1 ./...
 
 ## bench-sanctions: the screening quality report (OFAC's own tool, recall) and one screening over
-## OFAC + UN on one core (p50/p99), the index build and the heap it holds
+## OFAC + UN on one core (p50/p99), the index build and the heap it holds, a client's screening
+## status read as a quote decision reads it (Postgres)
 bench-sanctions:
 	$(GO) test ./internal/sanctions -run Quality -v -count 1
 	$(GO) test ./internal/sanctions -run '^$$' -bench 'Search$$' -benchtime 20000x -cpu 1 -count 1
 	$(GO) test ./internal/sanctions -run '^$$' -bench 'IndexBuild$$' -benchtime 5x -cpu 1 -count 1
+	@$(SERVICES); $(GO) test ./internal/sanctions -run '^$$' -bench 'Status$$' -benchtime 2000x -cpu 1 -count 1
 
 ## bench-metrics: receivables metrics through the store, p50/p99: one client of 5,000 invoices
 ## (200 samples), then the portfolio's metrics and forecast and the scorer's batch on credo_bench

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -466,4 +467,43 @@ func TestScreeningFollowsClientsAndLists(t *testing.T) {
 	if hook.count("c2") != 1 {
 		t.Fatalf("c2's screening did not change but the hook was called %d times", hook.count("c2"))
 	}
+}
+
+// BenchmarkStatus reads a client's current screening, as a quote decision does: one round trip
+// to Postgres, no rescreen. Run with -cpu 1.
+func BenchmarkStatus(b *testing.B) {
+	ctx := context.Background()
+	db := pgtest.MustDB(b)
+	st := postgres.NewSanctions(db)
+	cfg := sanctions.DefaultConfig()
+	cfg.URLs = nil
+	svc := sanctions.NewService(st, cfg, nil)
+	if err := svc.Load(ctx); err != nil {
+		b.Fatal(err)
+	}
+	un, err := os.ReadFile(filepath.Join(sharedData, "un", "consolidated.xml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, _, err := svc.LoadFiles(ctx, sanctions.SourceUN, [][]byte{un}, "consolidated.xml", "bench", false); err != nil {
+		b.Fatal(err)
+	}
+	led := &ledger.Service{Store: postgres.NewLedger(db, "EUR"), Currency: "EUR", ClientIdentityChanged: svc.ClientIdentityChanged}
+	if _, _, err := led.PutClient(ctx, ledger.Client{ClientID: "c1", Name: "Al-Qaida Trading", Country: "FR", Directors: []string{"Eric Badege", "Anne Martin"}}, "bench"); err != nil {
+		b.Fatal(err)
+	}
+	durations := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		r, err := svc.Status(ctx, "c1")
+		if err != nil || r.Status != sanctions.StatusPotentialMatch {
+			b.Fatalf("status %s: %v", r.Status, err)
+		}
+		durations = append(durations, time.Since(t0))
+	}
+	b.StopTimer()
+	slices.Sort(durations)
+	b.ReportMetric(float64(durations[len(durations)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(durations[len(durations)*99/100].Microseconds())/1000, "p99-ms")
 }
