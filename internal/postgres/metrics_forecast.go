@@ -20,6 +20,23 @@ FROM invoices i
 WHERE i.kind = 'invoice' AND i.paid_date > ` + atYearAgo + ` AND i.paid_date <= ` + atD + ` AND i.issue_date <= ` + atD + ` {scope}
 GROUP BY 1`
 
+// openAtSQL: the invoices open at D by key and due date, as openSQL's open_d rows without its
+// second date (the forecast needs no B): amounts minus allocations dated on or before D of the
+// invoices unsettled at D.
+const openAtSQL = `
+SELECT k, due - ` + epoch + `, true, false, (sum(x) * 100)::bigint, sum(n)::bigint
+FROM (
+	SELECT {key} AS k, i.due_date AS due, i.amount AS x, 1 AS n
+	FROM invoices i
+	WHERE i.kind = 'invoice' AND i.issue_date <= ` + atD + ` AND coalesce(i.settled_on, 'infinity'::date) > ` + atD + ` {scope}
+	UNION ALL
+	SELECT {key}, i.due_date, -a.amount, 0
+	FROM invoices i JOIN allocations a ON a.invoice_id = i.invoice_id
+	WHERE i.kind = 'invoice' AND i.issue_date <= ` + atD + ` AND coalesce(i.settled_on, 'infinity'::date) > ` + atD + `
+		AND a.date <= ` + atD + ` {scope}
+) u
+GROUP BY 1, 2`
+
 // paidTotal is what receivables.Forecast reads of one client's paid invoices.
 type paidTotal struct {
 	count  int
@@ -36,11 +53,11 @@ type paidTotal struct {
 func (m *Metrics) forecastFacts(ctx context.Context, s scope, d ledger.Date) (receivables.Facts, error) {
 	s.perClient = true
 	args := s.args(d)
-	t := map[string]string{"{key}": s.key(), "{scope}": s.invoiceCond(), "{groupKey}": "1, ", "{outerKey}": "k"}
+	t := map[string]string{"{key}": s.key(), "{scope}": s.invoiceCond()}
 	fallback := fallbackQueries(d)
 	qs := []factQuery{
 		fallback[0],
-		{expand(openSQL, t), args, (*factSet).scanOpen},
+		{expand(openAtSQL, t), args, (*factSet).scanOpen},
 		{expand(paidTotalsSQL, t), args, (*factSet).scanPaidTotals},
 		{expand(writeOffsSQL, t), args, (*factSet).scanWriteOffs},
 		fallback[1],
