@@ -10,10 +10,6 @@ import (
 	"testing"
 )
 
-// metricsServerEnv keeps serve's info log: the harness waits for its "credo serving" line, which
-// the harness's default level (warn) hides.
-var metricsServerEnv = map[string]string{"CREDO_LOG_LEVEL": "info"}
-
 // metricsLedger puts a small hand-computed ledger through the API (as of 2025-03-31):
 //
 //	ACME (FR, retail): A1 1000.00 issued 01-10 due 02-09, paid 02-19 (10 days late, 40 days to pay);
@@ -63,7 +59,7 @@ func figures(t *testing.T, r *response, names ...string) map[string]any {
 }
 
 func TestMetricsAPI(t *testing.T) {
-	s := startServer(t, metricsServerEnv)
+	s := startServer(t, nil)
 	metricsLedger(t, s)
 	fin := s.Keys["finance"]
 	names := []string{"as_of", "open_ar", "not_due", "overdue", "overdue_rate", "aging.current", "aging.d1_30", "aging.d90_plus",
@@ -129,7 +125,7 @@ func TestMetricsAPI(t *testing.T) {
 }
 
 func TestMetricsRolesAndBadInput(t *testing.T) {
-	s := startServer(t, metricsServerEnv)
+	s := startServer(t, nil)
 	metricsLedger(t, s)
 	paths := []string{"/v1/clients/ACME/metrics", "/v1/clients/ACME/forecast", "/v1/portfolio/metrics", "/v1/portfolio/forecast"}
 	for _, p := range paths {
@@ -167,7 +163,7 @@ func TestMetricsRolesAndBadInput(t *testing.T) {
 
 // TestMetricsIBM is the check: IBM's export through the real import and the real API.
 func TestMetricsIBM(t *testing.T) {
-	s := startServer(t, metricsServerEnv)
+	s := startServer(t, nil)
 	body, err := os.ReadFile("../../../shared/data/receivables/ibm_late_payment_histories.csv")
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +183,7 @@ func TestMetricsIBM(t *testing.T) {
 }
 
 func TestMetricsCommand(t *testing.T) {
-	s := startServer(t, metricsServerEnv)
+	s := startServer(t, nil)
 	metricsLedger(t, s)
 	out := mustCredo(t, s.env, "metrics", "--client", "ACME", "--as-of", "2025-03-31", "--horizon", "14")
 	for _, line := range []string{
