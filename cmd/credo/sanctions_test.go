@@ -19,15 +19,13 @@ import (
 var sanctionsData = filepath.Join("..", "..", "..", "shared", "data", "sanctions")
 
 // sanctionsTestEnv is a test environment for screening: no download from the official sites,
-// versions stored by the CLI picked up within 100 ms. The log level is info because the harness
-// waits for the "credo serving" line, which a warn level hides.
+// versions stored by the CLI picked up within 100 ms.
 func sanctionsTestEnv(t *testing.T) map[string]string {
 	t.Helper()
 	return testEnv(t, sanctionsEnvExtra)
 }
 
-var sanctionsEnvExtra = map[string]string{"CREDO_SANCTIONS_REFRESH": "off", "CREDO_SANCTIONS_SYNC": "100ms",
-	"CREDO_SANCTIONS_CATCHUP": "200ms", "CREDO_LOG_LEVEL": "info"}
+var sanctionsEnvExtra = map[string]string{"CREDO_SANCTIONS_REFRESH": "off", "CREDO_SANCTIONS_SYNC": "100ms", "CREDO_SANCTIONS_CATCHUP": "200ms"}
 
 // realListCounts parses the real files to know how many entries a load must report.
 func realListCounts(t *testing.T) (ofac, un int) {
