@@ -7,12 +7,17 @@
 -- company_key is the client's "country|registration_id" when the snapshot was stored: a snapshot
 -- describes the company behind that number, so once the client's number or country changes, its
 -- earlier snapshots and failures no longer count (readers compare the key with the client's).
+--
+-- No FOREIGN KEY: a per-row check costs more than the row on a bureau import (as for invoices).
+-- The store enforces them instead: every write reads the client in its transaction (clients are
+-- never deleted), and a state row only ever points to a snapshot written with it; pruning keeps
+-- the snapshots a state row points to.
 
 -- solvency_snapshots: normalised snapshots, one column per field of solvency.Snapshot; raw keeps
 -- the provider's payload as received (json, not jsonb, so it is byte for byte what came in).
 CREATE TABLE solvency_snapshots (
     snapshot_id              bigserial PRIMARY KEY,
-    client_id                text NOT NULL REFERENCES clients ON DELETE CASCADE,
+    client_id                text NOT NULL,
     provider                 text NOT NULL CHECK (provider ~ '^[a-z][a-z0-9_]{0,31}$'),
     company_key              text NOT NULL,
     source                   text NOT NULL CHECK (source IN ('fetch', 'import')),
@@ -51,18 +56,17 @@ CREATE INDEX solvency_snapshots_client ON solvency_snapshots (client_id, provide
 -- company_key) and the last failed fetch with its error. A failure newer than the snapshot marks
 -- the client's solvency data stale until the next success; the snapshot itself stays.
 CREATE TABLE solvency_state (
-    client_id   text NOT NULL REFERENCES clients ON DELETE CASCADE,
+    client_id   text NOT NULL,
     provider    text NOT NULL CHECK (provider ~ '^[a-z][a-z0-9_]{0,31}$'),
     company_key text NOT NULL,
-    snapshot_id bigint REFERENCES solvency_snapshots,
+    snapshot_id bigint,
     fetched_at  timestamptz,
     failed_at   timestamptz,
     failure     text,
     PRIMARY KEY (client_id, provider),
     CHECK ((snapshot_id IS NULL) = (fetched_at IS NULL)),
     CHECK ((failed_at IS NULL) = (failure IS NULL))
-);
-CREATE INDEX solvency_state_snapshot ON solvency_state (snapshot_id);
+) WITH (fillfactor = 80); -- only the key is indexed and pages keep room: refreshes are HOT updates
 
 -- +goose Down
 DROP TABLE solvency_state;

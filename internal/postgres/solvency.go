@@ -169,29 +169,31 @@ func (s *Solvency) SaveSnapshots(ctx context.Context, snaps []solvency.Snapshot,
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"solvency_snapshots"}, solvencySnapshotColumns, src); err != nil {
 			return err
 		}
+		latest := solvencyLatest(snaps, keep, snapIDs, keys)
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO solvency_state AS st (client_id, provider, company_key, snapshot_id, fetched_at)
-			SELECT DISTINCT ON (client_id, provider) client_id, provider, company_key, snapshot_id, fetched_at
-			FROM solvency_snapshots WHERE snapshot_id = ANY($1)
-			ORDER BY client_id, provider, fetched_at DESC, snapshot_id DESC
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[])
 			ON CONFLICT (client_id, provider) DO UPDATE SET
 				company_key = excluded.company_key,
 				snapshot_id = CASE WHEN `+solvencyReplaces+` THEN excluded.snapshot_id ELSE st.snapshot_id END,
 				fetched_at = CASE WHEN `+solvencyReplaces+` THEN excluded.fetched_at ELSE st.fetched_at END,
 				failed_at = CASE WHEN st.company_key <> excluded.company_key OR st.failed_at <= excluded.fetched_at THEN NULL ELSE st.failed_at END,
 				failure = CASE WHEN st.company_key <> excluded.company_key OR st.failed_at <= excluded.fetched_at THEN NULL ELSE st.failure END`,
-			snapIDs); err != nil {
+			latest.clients, latest.providers, latest.keys, latest.ids, latest.at); err != nil {
 			return err
 		}
+		// History beyond keptSnapshots per client and provider, newest first through the index;
+		// never a snapshot a state row points to.
 		if _, err := tx.Exec(ctx, `
 			DELETE FROM solvency_snapshots s USING (
-				SELECT snapshot_id FROM (
-					SELECT x.snapshot_id, row_number() OVER (PARTITION BY x.client_id, x.provider ORDER BY x.fetched_at DESC, x.snapshot_id DESC) AS rn
-					FROM solvency_snapshots x
-					WHERE (x.client_id, x.provider) IN (SELECT client_id, provider FROM solvency_snapshots WHERE snapshot_id = ANY($1))) r
-				WHERE rn > $2) old
+				SELECT o.snapshot_id FROM unnest($1::text[], $2::text[]) AS p(client_id, provider)
+				CROSS JOIN LATERAL (
+					SELECT x.snapshot_id FROM solvency_snapshots x WHERE x.client_id = p.client_id AND x.provider = p.provider
+					ORDER BY x.fetched_at DESC, x.snapshot_id DESC OFFSET $3) o) old
 			WHERE s.snapshot_id = old.snapshot_id
-				AND NOT EXISTS (SELECT 1 FROM solvency_state st WHERE st.snapshot_id = s.snapshot_id)`, snapIDs, keptSnapshots); err != nil {
+				AND NOT EXISTS (SELECT 1 FROM solvency_state st
+					WHERE st.client_id = s.client_id AND st.provider = s.provider AND st.snapshot_id = s.snapshot_id)`,
+			latest.clients, latest.providers, keptSnapshots); err != nil {
 			return err
 		}
 		if info.Source != solvency.SourceImport {
@@ -204,6 +206,39 @@ func (s *Solvency) SaveSnapshots(ctx context.Context, snaps []solvency.Snapshot,
 		return nil, err
 	}
 	return missing, nil
+}
+
+// solvencyLatestRows are, per client and provider, the newest of the snapshots just stored, as
+// the columns of solvency_state.
+type solvencyLatestRows struct {
+	clients, providers, keys []string
+	ids                      []int64
+	at                       []time.Time
+}
+
+// solvencyLatest picks the newest stored snapshot per client and provider (the later one of a
+// tie, as its id is larger).
+func solvencyLatest(snaps []solvency.Snapshot, keep []int, ids []int64, keys map[string]string) solvencyLatestRows {
+	type pair struct{ client, provider string }
+	best := map[pair]int{} // pair -> position in keep
+	var order []pair
+	for i, k := range keep {
+		p := pair{snaps[k].ClientID, snaps[k].Provider}
+		j, seen := best[p]
+		if !seen {
+			order = append(order, p)
+		}
+		if !seen || !snaps[k].FetchedAt.Before(snaps[keep[j]].FetchedAt) {
+			best[p] = i
+		}
+	}
+	var out solvencyLatestRows
+	for _, p := range order {
+		i := best[p]
+		out.clients, out.providers, out.keys = append(out.clients, p.client), append(out.providers, p.provider), append(out.keys, keys[p.client])
+		out.ids, out.at = append(out.ids, ids[i]), append(out.at, snaps[keep[i]].FetchedAt.UTC().Truncate(time.Microsecond))
+	}
+	return out
 }
 
 // solvencySnapshotValues is a snapshot as a COPY row (solvencySnapshotColumns).
