@@ -8,7 +8,8 @@ import (
 )
 
 // DefaultResidualCacheSize is the number of client states an engine keeps when
-// Options.ResidualCacheSize is 0. A state with its residual takes about 150 KB.
+// Options.ResidualCacheSize is 0. A client state with its residual takes about 100 KB (measured
+// on the default policy), so the default cache holds about 100 MB at most.
 const DefaultResidualCacheSize = 1024
 
 // ResidualStats says how an engine's evaluations were served, for metrics.

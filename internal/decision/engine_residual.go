@@ -100,7 +100,7 @@ func (e *Engine) buildResidual(ctx context.Context, known ast.Object) (*query, e
 		modules[fmt.Sprintf("support%d", i)] = m
 	}
 	c := ast.NewCompiler().
-		WithCapabilities(restrictedCapabilities()).
+		WithCapabilities(residualCapabilities(modules)).
 		WithDefaultRegoVersion(ast.RegoV1).
 		WithPathConflictsCheck(dataConflict(e.tables)).
 		WithSkipStages(residualSkipStages...)
@@ -140,4 +140,41 @@ func (e *Engine) policyRef(parts *rego.PartialQueries) ast.Ref {
 		visit.Walk(m)
 	}
 	return found
+}
+
+// alwaysBuiltins are operators the compiler's own rewriting may introduce into a residual.
+var alwaysBuiltins = []string{"eq", "assign", "equal", "neq", "internal.member_2", "internal.member_3"}
+
+// residualCapabilities are the version's capabilities cut down to the builtins the residual
+// calls. A compiler keeps a type environment of every builtin it knows, about a third of a
+// residual's memory; the residual only needs its own. A builtin missed here fails the compile,
+// and the client state falls back to full evaluation: slower, never wrong.
+func residualCapabilities(modules map[string]*ast.Module) *ast.Capabilities {
+	all := restrictedCapabilities()
+	used := map[string]bool{}
+	for _, name := range alwaysBuiltins {
+		used[name] = true
+	}
+	visit := ast.NewGenericVisitor(func(x any) bool {
+		switch x := x.(type) {
+		case *ast.Expr:
+			if x.IsCall() {
+				used[x.Operator().String()] = true
+			}
+		case ast.Call:
+			used[x[0].String()] = true
+		}
+		return false
+	})
+	for _, m := range modules {
+		visit.Walk(m)
+	}
+	caps := *all
+	caps.Builtins = make([]*ast.Builtin, 0, len(used))
+	for _, b := range all.Builtins {
+		if used[b.Name] {
+			caps.Builtins = append(caps.Builtins, b)
+		}
+	}
+	return &caps
 }

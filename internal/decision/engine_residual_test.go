@@ -156,17 +156,20 @@ func MustSyncEngine(t testing.TB, modules map[string]string, data []byte, opts O
 	return e
 }
 
-// MustWarm evaluates in until its client state has a residual.
+// MustWarm evaluates in until its client state has a residual (e must build synchronously).
 func MustWarm(t testing.TB, e *Engine, in *Input) {
 	t.Helper()
-	built := e.ResidualStats().Built
 	for range buildAfterSightings {
 		if r := e.Evaluate(context.Background(), in); r.Err != nil {
 			t.Fatal(r.Err)
 		}
 	}
-	if st := e.ResidualStats(); st.Built != built+1 {
-		t.Fatalf("no residual built: %+v", st)
+	st := e.cache.get(in.appendClientKey(nil), func() [][2]*ast.Term {
+		t.Fatal("the client state is not cached")
+		return nil
+	})
+	if r := st.residual.Load(); r == nil || r.q == nil {
+		t.Fatalf("no residual: %+v", r)
 	}
 }
 
