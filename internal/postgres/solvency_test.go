@@ -306,3 +306,37 @@ func TestSolvencyStoresOddProviderText(t *testing.T) {
 		t.Errorf("scale %q warnings %q raw %s", got.Scale, got.Warnings, got.Raw)
 	}
 }
+
+// TestSolvencyConsistency: without foreign keys, the store keeps every state row pointing to a
+// snapshot of its own client and provider, even when pruning would reach it: here the latest
+// snapshot of the client's new company is older than the ten kept of its former company.
+func TestSolvencyConsistency(t *testing.T) {
+	st, svc, db := MustSolvencyClients(t, "C-1:812345676")
+	var old []solvency.Snapshot
+	for day := range 12 {
+		old = append(old, solvency.Snapshot{Provider: "bureau", ClientID: "C-1", FetchedAt: solvencyT0.AddDate(0, 0, -day), CompanyStatus: solvency.StatusActive})
+	}
+	MustSave(t, st, fetchInfo, old...)
+	MustSolvencyClient(t, svc, "C-1:904123783", "FR")
+	earlier := solvency.Snapshot{Provider: "bureau", ClientID: "C-1", FetchedAt: solvencyT0.AddDate(-1, 0, 0), CompanyStatus: solvency.StatusClosed}
+	MustSave(t, st, solvency.SaveInfo{Actor: "t", Source: solvency.SourceImport}, earlier)
+	if got := MustStates(t, st, "C-1", false)["bureau"]; got.Snapshot == nil || got.Snapshot.CompanyStatus != solvency.StatusClosed {
+		t.Fatalf("state of the new company %+v", got.Snapshot)
+	}
+	var dangling, orphans, kept int
+	err := db.Pool.QueryRow(context.Background(), `
+		SELECT (SELECT count(*) FROM solvency_state st LEFT JOIN solvency_snapshots s ON s.snapshot_id = st.snapshot_id
+				WHERE st.snapshot_id IS NOT NULL AND (s.snapshot_id IS NULL OR s.client_id <> st.client_id OR s.provider <> st.provider)),
+			(SELECT count(*) FROM solvency_snapshots s WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = s.client_id))
+				+ (SELECT count(*) FROM solvency_state s WHERE NOT EXISTS (SELECT 1 FROM clients c WHERE c.client_id = s.client_id)),
+			(SELECT count(*) FROM solvency_snapshots)`).Scan(&dangling, &orphans, &kept)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dangling != 0 || orphans != 0 || kept != keptSnapshotsPlusPointed {
+		t.Errorf("%d dangling state rows, %d orphans, %d snapshots kept (want %d)", dangling, orphans, kept, keptSnapshotsPlusPointed)
+	}
+}
+
+// keptSnapshotsPlusPointed: the ten newest, and the older one a state row points to.
+const keptSnapshotsPlusPointed = 11
