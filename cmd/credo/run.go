@@ -47,6 +47,9 @@ Run 'credo <command> -h' for a command's flags.
 // errUsage marks a command line that could not be understood.
 var errUsage = errors.New("usage")
 
+// errHelp stops a command whose flags asked for help (-h): the usage is printed, nothing runs.
+var errHelp = errors.New("help requested")
+
 // run is the whole program; main only supplies the process's arguments, environment and streams.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
@@ -58,7 +61,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	env := &cli{ctx: ctx, cfg: cfg, stdout: stdout, stderr: stderr, log: newLogger(stderr, cfg.LogLevel)}
-	cmd, rest := args[0], args[1:]
+	err = env.dispatch(args[0], args[1:])
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	return err
+}
+
+// dispatch runs one command.
+func (env *cli) dispatch(cmd string, rest []string) error {
 	switch cmd {
 	case "serve":
 		return env.serve(rest)
@@ -84,7 +95,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "score":
 		return env.scoreCmd(rest)
 	}
-	fmt.Fprint(stderr, usage)
+	fmt.Fprint(env.stderr, usage)
 	return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
 }
 
@@ -114,7 +125,7 @@ func (c *cli) flags(name string) *flag.FlagSet {
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil
+			return errHelp
 		}
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}

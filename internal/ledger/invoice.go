@@ -157,23 +157,30 @@ func StatusAt(inv *Invoice, moves []Movement, d Date) string {
 			last = m.Date
 		}
 	}
-	status := StatusCredited
+	paid, writtenOff := false, false
 	for _, m := range moves {
 		if m.Date != last {
 			continue
 		}
 		switch m.Kind {
 		case MovePayment:
-			return StatusPaid
+			paid = true
 		case MoveWriteOff:
-			status = StatusWrittenOff
+			writtenOff = true
 		}
 	}
-	return status
+	switch {
+	case writtenOff:
+		return StatusWrittenOff
+	case paid:
+		return StatusPaid
+	}
+	return StatusCredited
 }
 
 // Settlement derives settled_on (the date the balance reached zero) and paid_date (the same date,
-// when a payment brought it there) from the full history.
+// when a payment brought it there: a payment is among that day's movements and no write-off is)
+// from the full history.
 func Settlement(amount Money, moves []Movement) (settledOn, paidDate *Date) {
 	var total Money
 	last := Date(MinDate)
@@ -187,11 +194,21 @@ func Settlement(amount Money, moves []Movement) (settledOn, paidDate *Date) {
 		return nil, nil
 	}
 	s := last
+	paid := false
 	for _, m := range moves {
-		if m.Date == last && m.Kind == MovePayment {
-			p := last
-			return &s, &p
+		if m.Date != last {
+			continue
 		}
+		switch m.Kind {
+		case MovePayment:
+			paid = true
+		case MoveWriteOff:
+			return &s, nil
+		}
+	}
+	if paid {
+		p := last
+		return &s, &p
 	}
 	return &s, nil
 }

@@ -172,7 +172,8 @@ func insertAllocation(ctx context.Context, tx pgx.Tx, invoiceID, kind, sourceID 
 
 // settlementSQL recomputes settled_on and paid_date from the allocations of the invoices listed
 // by the ids query (which yields one column, id): the date the balance reached zero, and the same
-// date when a payment dated that day is among the movements that brought it there.
+// date when a payment dated that day is among the movements that brought it there and no
+// write-off is (the rule of receivables.PaidDate).
 const settlementSQL = `
 WITH ids AS (%s),
 a AS (
@@ -180,7 +181,7 @@ a AS (
 	FROM allocations al JOIN ids ON ids.id = al.invoice_id GROUP BY al.invoice_id
 ),
 p AS (
-	SELECT al.invoice_id, bool_or(al.kind = 'payment') AS paid
+	SELECT al.invoice_id, bool_or(al.kind = 'payment') AND NOT bool_or(al.kind = 'write_off') AS paid
 	FROM allocations al JOIN a ON a.invoice_id = al.invoice_id AND al.date = a.last GROUP BY al.invoice_id
 ),
 s AS (
