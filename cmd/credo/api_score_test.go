@@ -14,8 +14,8 @@ import (
 	"github.com/credorisk/credo/internal/ledger"
 )
 
-// day is today plus n days, as the API writes dates: scores are computed as of today.
-func day(n int) string { return ledger.Today().AddDays(n).String() }
+// scoreDay is today plus n days, as the API writes dates: scores are computed as of today.
+func scoreDay(n int) string { return ledger.Today().AddDays(n).String() }
 
 // scoreLedger puts a small ledger through the API, dated from today:
 //
@@ -30,14 +30,14 @@ func scoreLedger(t *testing.T, s *testServer) {
 		s.expect(http.StatusCreated, req{Method: "PUT", Path: "/v1/clients/" + id, Key: key, Body: map[string]any{"name": id + " SA", "country": "FR"}})
 	}
 	for id, inv := range map[string]map[string]any{
-		"A1": invoiceBody("ACME", day(-100), day(-70), 1000),
-		"A2": invoiceBody("ACME", day(-50), day(-20), 2000),
-		"B1": invoiceBody("BETA", day(-40), day(-10), 500),
+		"A1": invoiceBody("ACME", scoreDay(-100), scoreDay(-70), 1000),
+		"A2": invoiceBody("ACME", scoreDay(-50), scoreDay(-20), 2000),
+		"B1": invoiceBody("BETA", scoreDay(-40), scoreDay(-10), 500),
 	} {
 		s.expect(http.StatusCreated, req{Method: "PUT", Path: "/v1/invoices/" + id, Key: key, Body: inv})
 	}
 	s.expect(http.StatusCreated, req{Method: "PUT", Path: "/v1/payments/P1", Key: key, Body: map[string]any{
-		"client_id": "ACME", "date": day(-60), "amount": 1000, "currency": "EUR",
+		"client_id": "ACME", "date": scoreDay(-60), "amount": 1000, "currency": "EUR",
 		"allocations": []map[string]any{{"invoice_id": "A1", "amount": 1000}}}})
 }
 
@@ -115,8 +115,8 @@ func TestScoreAPI(t *testing.T) {
 		d := s.score(t, client, "")
 		hand := handScores[want]
 		if d.Score != hand.score || d.RiskClass != hand.class || d.ClientID != client || d.ModelVersion != "2026.1" ||
-			d.InputsAsOf.Ledger != day(0) || d.InputsAsOf.Solvency != nil || d.InputsAsOf.Sanctions != nil || d.Language != "en" {
-			t.Errorf("%s: %+v, want score %d class %s as of %s", client, d, hand.score, hand.class, day(0))
+			d.InputsAsOf.Ledger != scoreDay(0) || d.InputsAsOf.Solvency != nil || d.InputsAsOf.Sanctions != nil || d.Language != "en" {
+			t.Errorf("%s: %+v, want score %d class %s as of %s", client, d, hand.score, hand.class, scoreDay(0))
 		}
 	}
 
@@ -273,7 +273,7 @@ func TestScoreHistoryAndPayment(t *testing.T) {
 	}
 
 	s.expect(http.StatusCreated, req{Method: "PUT", Path: "/v1/payments/P2", Key: s.Keys["ingest"], Body: map[string]any{
-		"client_id": "ACME", "date": day(0), "amount": 2000, "currency": "EUR",
+		"client_id": "ACME", "date": scoreDay(0), "amount": 2000, "currency": "EUR",
 		"allocations": []map[string]any{{"invoice_id": "A2", "amount": 2000}}}})
 
 	after := s.score(t, "ACME", "")
@@ -299,7 +299,7 @@ func TestScoreHistoryAndPayment(t *testing.T) {
 	// BETA pays B1 today, 10 days late: dbt 10 -> 90, late share 100% -> 22, nothing overdue ->
 	// 95, nothing open -> 56, trend 36, disputes 35, 1 month 15, 1 paid 26, solvency 195: 570.
 	file := filepath.Join(t.TempDir(), "payments.csv")
-	csv := "payment_id,client_id,date,amount,currency,invoice_id\nP3,BETA," + day(0) + ",500.00,EUR,B1\n"
+	csv := "payment_id,client_id,date,amount,currency,invoice_id\nP3,BETA," + scoreDay(0) + ",500.00,EUR,B1\n"
 	if err := os.WriteFile(file, []byte(csv), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -35,7 +35,7 @@ func BenchmarkScoreCachedGET(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		start := time.Now()
-		if err := load(host, request, perIteration); err != nil {
+		if err := loadScores(host, request, perIteration); err != nil {
 			b.Fatal(err)
 		}
 		took += time.Since(start)
@@ -48,12 +48,12 @@ func mustBenchLedger(b *testing.B, s *testServer) {
 	b.Helper()
 	key := s.Keys["ingest"]
 	s.expect(http.StatusCreated, req{Method: "PUT", Path: "/v1/clients/ACME", Key: key, Body: map[string]any{"name": "ACME SA", "country": "FR"}})
-	s.expect(http.StatusCreated, req{Method: "PUT", Path: "/v1/invoices/A1", Key: key, Body: invoiceBody("ACME", day(-50), day(-20), 2000)})
+	s.expect(http.StatusCreated, req{Method: "PUT", Path: "/v1/invoices/A1", Key: key, Body: invoiceBody("ACME", scoreDay(-50), scoreDay(-20), 2000)})
 	s.expect(http.StatusOK, req{Method: "GET", Path: "/v1/clients/ACME/score", Key: s.Keys["sales"]})
 }
 
-// load sends n requests over loadConns keep-alive connections and checks every answer is a 200.
-func load(host string, request []byte, n int) error {
+// loadScores sends n requests over loadConns keep-alive connections and checks every answer is a 200.
+func loadScores(host string, request []byte, n int) error {
 	var left atomic.Int64
 	left.Store(int64(n))
 	errs := make([]error, loadConns)

@@ -26,7 +26,7 @@ func TestScoreCommand(t *testing.T) {
 
 	out := mustCredo(t, s.env, "score", "--all")
 	for _, want := range []string{
-		fmt.Sprintf("scored 3 clients as of %s with model 2026.1 in ", day(0)),
+		fmt.Sprintf("scored 3 clients as of %s with model 2026.1 in ", scoreDay(0)),
 		"class  clients  share", "    A        0   0.0%", "    C        1  33.3%", "    D        1  33.3%", "    E        1  33.3%",
 		"history rows added: 3 (first scores with this model: 3)", "class changes: 0",
 	} {
@@ -38,7 +38,7 @@ func TestScoreCommand(t *testing.T) {
 		t.Errorf("second score --all:\n%s", out)
 	}
 	s.expect(http.StatusCreated, req{Method: "PUT", Path: "/v1/payments/P2", Key: s.Keys["ingest"], Body: map[string]any{
-		"client_id": "ACME", "date": day(0), "amount": 2000, "currency": "EUR",
+		"client_id": "ACME", "date": scoreDay(0), "amount": 2000, "currency": "EUR",
 		"allocations": []map[string]any{{"invoice_id": "A2", "amount": 2000}}}})
 	out = mustCredo(t, s.env, "score", "--all")
 	for _, want := range []string{"    D        2  66.7%", "    E        0   0.0%", "history rows added: 1 (first scores with this model: 0)",
