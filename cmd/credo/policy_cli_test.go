@@ -55,7 +55,10 @@ func TestPolicyTestCommandIsOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lowered := strings.Replace(string(data), `"B": 200000.00`, `"B": 150000.00`, 1)
+	lowered := strings.Replace(string(data), `"B": 20000000`, `"B": 15000000`, 1)
+	if lowered == string(data) {
+		t.Fatal("the class B limit is not in data.json as expected")
+	}
 	tests := []struct {
 		name    string
 		edits   map[string]string

@@ -77,7 +77,7 @@ func TestPolicyReplayMatchesOneByOne(t *testing.T) {
 
 	// A decision history decided by version 1, as the decision service logs it.
 	store := postgres.NewPolicies(db)
-	v1, err := policy.NewEngines(store, decision.Options{}, 0).Get(ctx, 1)
+	v1, err := policy.NewEngines(store, policy.ReplayOptions(decision.Options{}), 0).Get(ctx, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestPolicyReplayMatchesOneByOne(t *testing.T) {
 		Body: map[string]any{"parent": 1, "modules": map[string]any{"large.rego": largeQuoteRule}}}).JSON(t, &v2)
 
 	// One by one: each logged input through version 2, compared with what was answered.
-	eng, err := decision.Compile(ctx, s.policy(t, "/v1/policies/2").Modules, s.policy(t, "/v1/policies/2").Data, decision.Options{})
+	eng, err := decision.Compile(ctx, s.policy(t, "/v1/policies/2").Modules, s.policy(t, "/v1/policies/2").Data, policy.ReplayOptions(decision.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ const largeQuoteRule = `package credo.credit
 review_reasons contains {
 	"code": "LARGE_QUOTE",
 	"message": "Quotes above 100000.00 need a credit manager.",
-} if input.quote.amount > 100000
+} if input.quote.amount_cents > 10000000
 `
 
 // policyVersion is a version as the API answers it.
@@ -94,9 +94,9 @@ func TestPolicyLifecycle(t *testing.T) {
 		t.Fatalf("/readyz: %v", ready)
 	}
 
-	// A draft whose data breaks a test: created, but its tests fail and it cannot be activated.
+	// A draft whose data breaks a test (the class B limit, 200,000.00, is pinned by the tests): created, but its tests fail and it cannot be activated.
 	lower := MustEmbeddedData(t, func(tables map[string]any) {
-		tables["limit_by_class"].(map[string]any)["B"] = json.Number("150000.00")
+		tables["limit_by_class_cents"].(map[string]any)["B"] = json.Number("15000000")
 	})
 	failing := s.expect(http.StatusCreated, req{Method: "POST", Path: "/v1/policies", Key: cm,
 		Body: map[string]any{"parent": 1, "data": lower, "comment": "lower class B"}})
@@ -155,7 +155,7 @@ func TestPolicyLifecycle(t *testing.T) {
 		t.Fatalf("diff 3 against 1: %+v", diff)
 	}
 	s.expect(http.StatusOK, req{Method: "GET", Path: "/v1/policies/3/diff?against=2", Key: cm}).JSON(t, &diff)
-	if len(diff.Files) != 2 || strings.Count(diff.Diff, "\n-  ") != 1 || !strings.Contains(diff.Diff, "-      \"B\": 150000.00,\n+      \"B\": 200000.00,\n") {
+	if len(diff.Files) != 2 || strings.Count(diff.Diff, "\n-  ") != 1 || !strings.Contains(diff.Diff, "-      \"B\": 15000000,\n+      \"B\": 20000000,\n") {
 		t.Fatalf("diff 3 against 2:\n%s", diff.Diff)
 	}
 

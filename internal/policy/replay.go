@@ -31,9 +31,13 @@ const (
 	ReplayEvalTimeout = time.Second
 )
 
-// ReplayOptions are the engine options of a replay: opts with ReplayEvalTimeout.
+// ReplayOptions are the engine options of a replay: opts with ReplayEvalTimeout, and without
+// pre-evaluation per client state. A residual pays for itself after some thirty quotes of one
+// client state; a replay meets most states once or twice, and its background builds would take
+// the cores from the evaluations.
 func ReplayOptions(opts decision.Options) decision.Options {
 	opts.EvalTimeout = ReplayEvalTimeout
+	opts.ResidualCacheSize = -1
 	return opts
 }
 

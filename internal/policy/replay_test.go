@@ -67,7 +67,7 @@ func TestReplayDoesNotDependOnTheWorkers(t *testing.T) {
 	modules, data := MustEmbedded(t)
 	// A rule that fires often, so that few decisions (the race detector slows OPA tenfold) give
 	// changes of every kind.
-	modules["extra.rego"] = "package credo.credit\n\nreview_reasons contains {\"code\": \"LARGE_QUOTE\", \"message\": \"Large.\"} if input.quote.amount > 20000\n"
+	modules["extra.rego"] = "package credo.credit\n\nreview_reasons contains {\"code\": \"LARGE_QUOTE\", \"message\": \"Large.\"} if input.quote.amount_cents > 2000000\n"
 	eng, err := decision.Compile(context.Background(), modules, data, ReplayOptions(decision.Options{}))
 	if err != nil {
 		t.Fatal(err)

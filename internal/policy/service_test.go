@@ -14,7 +14,7 @@ import (
 
 const extraRule = `package credo.credit
 
-review_reasons contains {"code": "LARGE_QUOTE", "message": "Large."} if input.quote.amount > 100000
+review_reasons contains {"code": "LARGE_QUOTE", "message": "Large."} if input.quote.amount_cents > 10000000
 `
 
 // MustService is a Service over a fresh memStore, with four-eyes on.
@@ -36,7 +36,10 @@ func TestCreateAssemblesTheDraftFromItsParent(t *testing.T) {
 	ctx := context.Background()
 	modules, data := MustEmbedded(t)
 	rule := extraRule
-	otherData := strings.Replace(string(data), `"D": 20000.00`, `"D": 25000.00`, 1)
+	otherData := strings.Replace(string(data), `"D": 2000000`, `"D": 2500000`, 1)
+	if otherData == string(data) {
+		t.Fatal("the class D limit is not in data.json as expected")
+	}
 	tests := []struct {
 		name      string
 		draft     Draft
@@ -112,7 +115,10 @@ func TestActivate(t *testing.T) {
 	ctx := context.Background()
 	rule := extraRule
 	_, data := MustEmbedded(t)
-	broken := json.RawMessage(strings.Replace(string(data), `"B": 200000.00`, `"B": 150000.00`, 1))
+	broken := json.RawMessage(strings.Replace(string(data), `"B": 20000000`, `"B": 15000000`, 1))
+	if string(broken) == string(data) {
+		t.Fatal("the class B limit is not in data.json as expected")
+	}
 	t.Run("refusals", func(t *testing.T) {
 		svc, store, bus := MustService(t)
 		good, _ := svc.Create(ctx, Draft{Parent: new(1), Modules: map[string]*string{"extra.rego": &rule}}, "alice")

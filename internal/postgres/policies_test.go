@@ -217,7 +217,8 @@ func TestPolicyStepsAreAudited(t *testing.T) {
 func TestPolicyLoggedStreamsTheWindowInOrder(t *testing.T) {
 	db, store := MustBootstrappedPolicies(t)
 	ctx := context.Background()
-	engines := policy.NewEngines(store, decision.Options{}, 0)
+	// The replay options: evaluations on a busy machine must not pass the serving deadline.
+	engines := policy.NewEngines(store, policy.ReplayOptions(decision.Options{}), 0)
 	pol, err := engines.Get(ctx, 1)
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -95,18 +96,29 @@ func newProfile(r *rand.Rand, i int) profile {
 
 func money(f float64) ledger.Money { return ledger.Money(math.Round(f * 100)) }
 
-// Portfolio is a deterministic set of client profiles and the quotes they ask for.
+// Portfolio is a deterministic set of client profiles and the quotes they ask for. Clients
+// quote unevenly (the n-th most active about 1/n as often as the first, as sales concentrate on
+// key accounts), and what Credo knows of a client (metrics, score, solvency, screening) changes
+// from week to week, not from quote to quote: the logged inputs of one client in one week differ
+// only in the quote and the exposure, as in a real decision log.
 type Portfolio struct {
 	seed    uint64
 	clients []profile
+	cumul   []float64 // cumulative quote shares of the clients, by activity rank
 }
 
 // NewPortfolio makes the portfolio of a seed.
 func NewPortfolio(seed uint64) *Portfolio {
 	r := rand.New(rand.NewPCG(seed, 1))
-	p := &Portfolio{seed: seed, clients: make([]profile, Clients)}
+	p := &Portfolio{seed: seed, clients: make([]profile, Clients), cumul: make([]float64, Clients)}
+	total := 0.0
 	for i := range p.clients {
 		p.clients[i] = newProfile(r, i)
+		total += 1 / float64(i+1)
+		p.cumul[i] = total
+	}
+	for i := range p.cumul {
+		p.cumul[i] /= total
 	}
 	return p
 }
@@ -115,9 +127,26 @@ func NewPortfolio(seed uint64) *Portfolio {
 // same document.
 func (p *Portfolio) Input(i int, at time.Time) decision.Input {
 	r := rand.New(rand.NewPCG(p.seed, uint64(i)+2))
-	c := p.clients[r.IntN(len(p.clients))]
+	ci, _ := slices.BinarySearch(p.cumul, r.Float64())
+	c := p.clients[min(ci, len(p.clients)-1)]
 	at = at.UTC().Truncate(time.Microsecond)
 	today := ledger.DateFromTime(at)
+	// What is known of the client this week.
+	week := int64(today) / 7
+	w := rand.New(rand.NewPCG(p.seed^uint64(week)<<20, uint64(ci)))
+	openAR := money(float64(c.openAR) / 100 * (0.6 + 0.8*w.Float64()))
+	rate := math.Min(1, c.overdueShare*(0.5+w.Float64()))
+	overdue := money(float64(openAR) / 100 * rate)
+	maxOverdue := max(0, c.maxOverdue+w.IntN(15)-7)
+	dbt := c.pd * 200 * (0.8 + 0.4*w.Float64())
+	dso := 30 + c.pd*300
+	score := math.Round(c.score + w.NormFloat64()*5)
+	sv := c.solvency
+	if sv.Available {
+		asOf := ledger.Date(int64(today)/30*30) - ledger.Date(c.score)%60 // refreshed monthly
+		sv.AsOf = &asOf
+	}
+	// The quote and the exposure.
 	amount := money(c.typicalAmount * math.Exp(r.NormFloat64()*0.8))
 	if amount < 10000 {
 		amount += 10000 // at least 100.00
@@ -131,28 +160,19 @@ func (p *Portfolio) Input(i int, at time.Time) decision.Input {
 	if r.Float64() < 0.2 {
 		reserved = money(c.typicalAmount * r.Float64())
 	}
-	overdue := money(float64(c.openAR) / 100 * c.overdueShare)
-	rate := c.overdueShare
-	dbt := c.pd * 200
-	dso := 30 + c.pd*300
-	sv := c.solvency
-	if sv.Available {
-		asOf := today - ledger.Date(r.IntN(400))
-		sv.AsOf = &asOf
-	}
 	in := decision.Input{
 		Now: at, Today: today,
 		Quote: decision.Quote{QuoteID: fmt.Sprintf("Q-%d-%08d", p.seed, i), Amount: amount, Currency: "EUR",
 			RequestedTermsDays: terms, EndOfMonth: r.Float64() < 0.3, OpenOrdersAmount: openOrders},
-		Client: decision.Client{ClientID: c.id, Name: c.name, IsNew: r.Float64() < 0.03},
-		Score: decision.Score{Value: math.Round(c.score), RiskClass: c.class, PD: c.pd, ModelVersion: "scorecard-2026.1",
+		Client: decision.Client{ClientID: c.id, Name: c.name, IsNew: c.maxOverdue == 0 && c.openAR < 100000},
+		Score: decision.Score{Value: score, RiskClass: c.class, PD: c.pd, ModelVersion: "scorecard-2026.1",
 			Reasons: []decision.ScoreReason{{Code: "DBT_12M", Text: fmt.Sprintf("Pays %.0f days late on average over 12 months", dbt), PointsLost: math.Round(dbt)}}},
-		Metrics: decision.Metrics{OpenAR: c.openAR, Overdue: overdue, OverdueRate: &rate, MaxDaysOverdue: c.maxOverdue,
-			WeightedDBT12m: &dbt, PaidCount12m: 5 + r.IntN(60), DSO: &dso},
+		Metrics: decision.Metrics{OpenAR: openAR, Overdue: overdue, OverdueRate: &rate, MaxDaysOverdue: maxOverdue,
+			WeightedDBT12m: &dbt, PaidCount12m: 5 + int(c.score)%60, DSO: &dso},
 		Solvency:  sv,
 		Sanctions: decision.Sanctions{Status: c.sanctions},
-		Exposure: decision.Exposure{OpenAR: c.openAR, Overdue: overdue, Reserved: reserved, OpenOrders: openOrders,
-			Total: c.openAR + reserved + openOrders},
+		Exposure: decision.Exposure{OpenAR: openAR, Overdue: overdue, Reserved: reserved, OpenOrders: openOrders,
+			Total: openAR + reserved + openOrders},
 	}
 	country := "FR"
 	in.Client.Country = &country
