@@ -5,7 +5,7 @@ GO ?= go
 SERVICES = eval "$$(deploy/local/services.sh)"
 BIN = bin/credo
 
-.PHONY: run build test test-short bench bench-import bench-sanctions bench-metrics bench-score vet clean services
+.PHONY: run build test test-short bench bench-import bench-sanctions bench-metrics bench-score bench-policy vet clean services
 
 build:
 	$(GO) build -o $(BIN) ./cmd/credo
@@ -28,7 +28,7 @@ vet:
 	$(GO) vet ./...
 
 ## bench: the benchmarks named by the issues (imports, metrics, scores, decisions, screening)
-bench: build bench-import bench-sanctions bench-metrics bench-score
+bench: build bench-import bench-sanctions bench-metrics bench-score bench-policy
 	@$(SERVICES); \
 	$(GO) test -run '^$$' -bench . -benchtime 3x -count 1 ./...
 
@@ -47,6 +47,12 @@ bench-metrics:
 	@$(SERVICES); \
 	$(GO) test ./internal/postgres -run '^$$' -bench 'ClientMetrics$$' -benchtime 200x -count 1 && \
 	$(GO) test ./internal/postgres -run '^$$' -bench 'PortfolioMetrics$$|PortfolioForecast$$|FactsByClient$$' -benchtime 5x -count 1
+
+## bench-policy: replay of 100,000 logged decisions through a draft (streamed from Postgres,
+## evaluated on GOMAXPROCS workers), and the stream alone; the seeded database is kept between runs
+bench-policy:
+	@$(SERVICES); \
+	$(GO) test ./internal/postgres -run '^$$' -bench 'PolicyReplay$$' -benchtime 1x -count 1 -v
 
 ## bench-score: credo score --all on credo_bench and its cached GET /score under wrk -t2 -c32
 ## (deploy/local/bench-score.sh), the uncached score of a 2,000-invoice client (200 samples,
