@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
-	"runtime/debug"
 	"fmt"
 	"net"
+	"runtime/debug"
 
 	"github.com/credorisk/credo"
 	"github.com/credorisk/credo/internal/httpapi"
