@@ -39,4 +39,5 @@ func (s *Server) routes() {
 	s.decisionRoutes(api)
 	s.policyRoutes(api)
 	s.solvencyRoutes(api)
+	s.consoleRoutes()
 }

@@ -43,6 +43,8 @@ type Deps struct {
 	Policies *policy.Service
 	// Solvency reads, refreshes and imports the clients' solvency snapshots.
 	Solvency *solvency.Service
+	// Console is the web console (internal/web), mounted under /console when set.
+	Console http.Handler
 	// Ready reports whether this replica can serve: Postgres answers, migrations are current,
 	// policy and model loaded. It returns the details shown on /readyz.
 	Ready func(ctx context.Context) (map[string]any, error)

@@ -1,0 +1,201 @@
+package web
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/credorisk/credo/internal/decision"
+	"github.com/credorisk/credo/internal/fault"
+	"github.com/credorisk/credo/internal/ledger"
+)
+
+// decisionsPage is the size of a page of the decision log.
+const decisionsPage = 50
+
+// maxExportRows bounds one CSV export (as the API's): narrow the dates for more.
+const maxExportRows = 200_000
+
+// decisionQuery is the log's filter as the form holds it.
+type decisionQuery struct {
+	ClientID, Outcome, From, To string
+}
+
+// Encode is the filter as a query string (for the next page and the export link).
+func (d decisionQuery) Encode() string {
+	q := url.Values{}
+	for k, v := range map[string]string{"client_id": d.ClientID, "outcome": d.Outcome, "from": d.From, "to": d.To} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	return q.Encode()
+}
+
+type decisionsView struct {
+	Query     decisionQuery
+	Decisions []decision.LogEntry
+	Next      string
+}
+
+// decisionFilter reads the filter form; from and to are dates, to included.
+func decisionFilter(r *http.Request) (decisionQuery, decision.Filter, error) {
+	qs := r.URL.Query()
+	dq := decisionQuery{ClientID: strings.TrimSpace(qs.Get("client_id")), Outcome: qs.Get("outcome"),
+		From: strings.TrimSpace(qs.Get("from")), To: strings.TrimSpace(qs.Get("to"))}
+	f := decision.Filter{ClientID: dq.ClientID, Outcome: decision.Outcome(dq.Outcome), After: qs.Get("after"), Limit: decisionsPage}
+	var bad []fault.FieldError
+	switch f.Outcome {
+	case "", decision.OutcomeApprove, decision.OutcomeReview, decision.OutcomeDeny:
+	default:
+		bad = append(bad, fault.Field("outcome", "must be approve, review or deny"))
+	}
+	if dq.ClientID != "" {
+		if fe := ledger.CheckID("client_id", dq.ClientID); fe != nil {
+			bad = append(bad, *fe)
+		}
+	}
+	for _, p := range []struct {
+		name, v string
+		dst     **time.Time
+		end     bool
+	}{{"from", dq.From, &f.From, false}, {"to", dq.To, &f.To, true}} {
+		if p.v == "" {
+			continue
+		}
+		d, err := ledger.ParseDate(p.v)
+		if err != nil {
+			bad = append(bad, fault.Field(p.name, "must be a date as YYYY-MM-DD, got %q", p.v))
+			continue
+		}
+		if p.end {
+			d++ // the whole day: decisions before the next midnight
+		}
+		t := d.Time()
+		*p.dst = &t
+	}
+	if len(bad) > 0 {
+		return dq, f, &fault.Error{Code: fault.BadRequest, Message: "the filter is not valid", Fields: bad}
+	}
+	return dq, f, nil
+}
+
+func (c *Console) decisions(q *req) error {
+	if c.Decisions == nil {
+		return errNotConfigured("the decision log")
+	}
+	dq, f, err := decisionFilter(q.r)
+	if err != nil {
+		return err
+	}
+	list, next, err := c.Decisions.List(q.r.Context(), f)
+	if err != nil {
+		return err
+	}
+	q.v.Title = q.v.T("nav.decisions")
+	q.v.Data = decisionsView{Query: dq, Decisions: list, Next: next}
+	c.render(q.w, q.r, q.v, http.StatusOK, "decisions")
+	return nil
+}
+
+// csvColumns are the export's columns: those of GET /v1/decisions with Accept: text/csv.
+var csvColumns = []string{"decision_id", "quote_id", "client_id", "decided_at", "outcome", "amount", "credit_limit", "exposure_total",
+	"headroom", "net_days", "end_of_month", "deposit_percent", "score", "risk_class", "pd", "model_version", "policy_version",
+	"reservation_status", "reason_codes", "requested_by"}
+
+func csvRow(e decision.LogEntry) []string {
+	codes := make([]string, len(e.Reasons))
+	for i, r := range e.Reasons {
+		codes[i] = r.Code
+	}
+	res := ""
+	if e.Reservation != nil {
+		res = e.Reservation.Status
+	}
+	return []string{e.DecisionID, e.QuoteID, e.ClientID, e.DecidedAt.UTC().Format(time.RFC3339Nano), string(e.Outcome),
+		e.Amount.String(), e.CreditLimit.String(), e.Exposure.Total.String(), e.Headroom.String(),
+		strconv.Itoa(e.PaymentTerms.NetDays), strconv.FormatBool(e.PaymentTerms.EndOfMonth), strconv.Itoa(e.PaymentTerms.DepositPercent),
+		strconv.FormatFloat(e.Score.Value, 'f', -1, 64), string(e.Score.RiskClass), strconv.FormatFloat(e.Score.PD, 'f', -1, 64),
+		e.Score.ModelVersion, strconv.Itoa(e.PolicyVersion), res, strings.Join(codes, " "), e.RequestedBy}
+}
+
+// decisionsCSV exports the filtered log, machine-readable (dot decimals, RFC 3339 times) whatever
+// the page's language, so a spreadsheet or a script reads it the same way.
+func (c *Console) decisionsCSV(q *req) error {
+	if c.Decisions == nil {
+		return errNotConfigured("the decision log")
+	}
+	_, f, err := decisionFilter(q.r)
+	if err != nil {
+		return err
+	}
+	f.Limit, f.After = 1000, ""
+	// The first page is read before the header goes out, so a failure is still an error page.
+	list, next, err := c.Decisions.List(q.r.Context(), f)
+	if err != nil {
+		return err
+	}
+	h := q.w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="decisions.csv"`)
+	h.Set("Cache-Control", "no-store")
+	cw := csv.NewWriter(q.w)
+	_ = cw.Write(csvColumns)
+	for n := 0; ; {
+		for _, e := range list {
+			_ = cw.Write(csvRow(e))
+		}
+		n += len(list)
+		cw.Flush()
+		if next == "" {
+			return nil
+		}
+		if n >= maxExportRows {
+			_ = cw.Write([]string{fmt.Sprintf("# export truncated at %d rows: narrow the dates", maxExportRows)})
+			cw.Flush()
+			return nil
+		}
+		f.After = next
+		if list, next, err = c.Decisions.List(q.r.Context(), f); err != nil {
+			// The header is sent: say in the file that it is incomplete rather than end silently.
+			_ = cw.Write([]string{"# export interrupted: " + err.Error()})
+			cw.Flush()
+			c.Log.Warn("console: decision export interrupted", "err", err)
+			return nil
+		}
+	}
+}
+
+type decisionView struct {
+	decision.LogEntry
+	InputLines []codeLine
+}
+
+func (c *Console) decisionPage(q *req) error {
+	if c.Decisions == nil {
+		return errNotConfigured("the decision log")
+	}
+	e, err := c.Decisions.Get(q.r.Context(), q.r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	dv := decisionView{LogEntry: e}
+	if len(e.Input) > 0 {
+		var buf bytes.Buffer
+		if json.Indent(&buf, e.Input, "", "  ") == nil {
+			dv.InputLines = codeLines(buf.String(), nil)
+		} else {
+			dv.InputLines = codeLines(string(e.Input), nil)
+		}
+	}
+	q.v.Title = q.v.Tf("decision.title", e.DecisionID)
+	q.v.Data = dv
+	c.render(q.w, q.r, q.v, http.StatusOK, "decision")
+	return nil
+}
