@@ -75,6 +75,7 @@ func (f *fakeProviders) env(extra map[string]string) map[string]string {
 		"CREDO_BODACC_URL": f.bodaccURL, "CREDO_SIRENE_URL": f.sireneURL, "CREDO_SIRENE_KEY": fakeSireneKey,
 		"CREDO_BUREAU_URL": f.bureauURL, "CREDO_BUREAU_KEY": fakeBureauKey,
 		"CREDO_BUREAU_MAPPING":    filepath.Join("..", "..", "deploy", "bureau-mapping.example.yaml"),
+		"CREDO_SIRENE_RATE":       "6000", // INSEE's 30 a minute would space the refreshes 2s apart
 		"CREDO_SOLVENCY_TIMEOUT":  "300ms",
 		"CREDO_SOLVENCY_BACKOFF":  "5ms",
 		"CREDO_SOLVENCY_INTERVAL": "1h",
