@@ -191,6 +191,15 @@ func TestSolvencyAPIRolesAndBadInput(t *testing.T) {
 	if p := without.provider("sirene"); p.Snapshot == nil || p.Snapshot.Raw != nil {
 		t.Errorf("raw payload given without raw=true")
 	}
+	out := mustCredo(t, s.env, "solvency", "refresh", "C-1")
+	for _, want := range []string{"bodacc   saved", "sirene   saved", "bureau   not_found", "view: company active"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("credo solvency refresh: no %q in\n%s", want, out)
+		}
+	}
+	if _, err := credoCmd(t, s.env, "solvency", "show", "NOBODY"); err == nil {
+		t.Error("credo solvency show of an unknown client succeeded")
+	}
 }
 
 // TestSolvencyProviderFailuresThroughAPI: each failure a provider can have, seen through the
