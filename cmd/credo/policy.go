@@ -41,6 +41,8 @@ func (b policyBus) Subscribe(topic string, fn func([]byte, bool)) func() {
 //	CREDO_POLICY_FOUR_EYES        refuse an activation by the version's author (default true)
 //	CREDO_POLICY_POLL_INTERVAL    how often the active version is read from Postgres (default 2s)
 //	CREDO_POLICY_EVAL_TIMEOUT     the deadline of one evaluation (default 50ms)
+//	CREDO_POLICY_REPLAY_WORKERS   evaluating goroutines of a replay (default GOMAXPROCS)
+//	CREDO_POLICY_REPLAY_TIMEOUT   the longest a replay asked through the API may take (default 10m)
 func (c *cli) openPolicies(a *app) error {
 	getenv := c.cfg.Env
 	fourEyes, err := config.Bool(getenv, "CREDO_POLICY_FOUR_EYES", true)
@@ -55,8 +57,16 @@ func (c *cli) openPolicies(a *app) error {
 	if err != nil {
 		return err
 	}
-	if poll <= 0 || timeout <= 0 {
-		return fmt.Errorf("CREDO_POLICY_POLL_INTERVAL and CREDO_POLICY_EVAL_TIMEOUT must be above zero")
+	workers, err := config.Int(getenv, "CREDO_POLICY_REPLAY_WORKERS", 0)
+	if err != nil {
+		return err
+	}
+	replayTimeout, err := config.Duration(getenv, "CREDO_POLICY_REPLAY_TIMEOUT", 10*time.Minute)
+	if err != nil {
+		return err
+	}
+	if poll <= 0 || timeout <= 0 || replayTimeout <= 0 {
+		return fmt.Errorf("CREDO_POLICY_POLL_INTERVAL, CREDO_POLICY_EVAL_TIMEOUT and CREDO_POLICY_REPLAY_TIMEOUT must be above zero")
 	}
 	store := postgres.NewPolicies(a.db)
 	opts := decision.Options{EvalTimeout: timeout}
@@ -76,6 +86,8 @@ func (c *cli) openPolicies(a *app) error {
 		ReplayEngines:  policy.NewEngines(store, policy.ReplayOptions(opts), 2),
 		FourEyes:       fourEyes,
 		CompileOptions: opts,
+		ReplayWorkers:  int(workers),
+		ReplayTimeout:  replayTimeout,
 		Log:            c.log,
 	}
 	return nil
@@ -106,20 +118,20 @@ func (c *cli) policyCmd(args []string) error {
 	defer a.close()
 	// Commands run beside the servers, not as one: this process serves nothing, so an activation
 	// only tells the replicas (bus, and their poll).
-	svc := *a.policies
+	svc := a.policies
 	svc.Provider = nil
 	if _, err := policy.Bootstrap(c.ctx, svc.Store, policies.FS); err != nil {
 		return err
 	}
 	switch args[0] {
 	case "push":
-		return c.policyPush(&svc, args[1:])
+		return c.policyPush(svc, args[1:])
 	case "list":
-		return c.policyList(&svc, args[1:])
+		return c.policyList(svc, args[1:])
 	case "replay":
-		return c.policyReplay(&svc, args[1:])
+		return c.policyReplay(svc, args[1:])
 	default:
-		return c.policyActivate(&svc, args[1:])
+		return c.policyActivate(svc, args[1:])
 	}
 }
 

@@ -27,7 +27,12 @@ func (s *Server) policyRoutes(api *echo.Group) {
 	api.GET("/policies/:version", s.getPolicy, read)
 	api.GET("/policies/:version/diff", s.diffPolicy, read)
 	api.POST("/policies/:version/test", s.testPolicy, write)
-	api.POST("/policies/:version/replay", s.replayPolicy, write)
+	// A replay of a month of decisions outlasts the API's request timeout: it has its own.
+	replayTimeout := s.Policies.ReplayTimeout
+	if replayTimeout <= 0 {
+		replayTimeout = s.Config.RequestTimeout
+	}
+	s.echo.POST("/v1/policies/:version/replay", s.replayPolicy, s.limits(s.Config.BodyLimit, replayTimeout), write)
 	api.POST("/policies/:version/activate", s.activatePolicy, write)
 }
 

@@ -9,9 +9,10 @@ import (
 	"github.com/credorisk/credo/internal/decision"
 )
 
-// DefaultKeepEngines is how many compiled versions an Engines keeps: the active one, the one
-// before it (a rollback swaps at once) and a couple being tested or replayed.
-const DefaultKeepEngines = 4
+// DefaultKeepEngines is how many compiled versions an Engines keeps: the active one and the one
+// before it, so that a rollback swaps at once. Each serving engine holds its residual cache (up
+// to about 100 MB), which is why no more are kept.
+const DefaultKeepEngines = 2
 
 // Engines compiles versions once and keeps the most recently used ones. Versions are immutable,
 // so a version's number is enough to key its engine; a version that does not compile is

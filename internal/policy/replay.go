@@ -130,6 +130,10 @@ func (s *Service) Replay(ctx context.Context, version int, req ReplayRequest, ac
 	if s.Decisions == nil {
 		return ReplayReport{}, errNoLog
 	}
+	if !s.replaying.TryLock() {
+		return ReplayReport{}, fault.Errorf(fault.Unavailable, "a replay is already running on this replica; try again when it is done")
+	}
+	defer s.replaying.Unlock()
 	engines := s.ReplayEngines
 	if engines == nil {
 		engines = s.Engines

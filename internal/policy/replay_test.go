@@ -43,7 +43,8 @@ func (l *sliceLog) Logged(ctx context.Context, from, to time.Time, limit int, fn
 func MustHistory(t testing.TB, n int, start time.Time) []Logged {
 	t.Helper()
 	modules, data := MustEmbedded(t)
-	eng, err := decision.Compile(context.Background(), modules, data, decision.Options{})
+	// The replay deadline: a busy machine must not log fail-safe answers.
+	eng, err := decision.Compile(context.Background(), modules, data, ReplayOptions(decision.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,6 +169,11 @@ func TestReplayRequestValidation(t *testing.T) {
 			t.Errorf("%s: %v, want a validation error naming %s", tc.name, err, tc.field)
 		}
 	}
+	svc.replaying.Lock()
+	if _, err := svc.Replay(context.Background(), 1, ReplayRequest{From: t0, To: t0.Add(time.Hour)}, "carol"); fault.Code(err) != fault.Unavailable {
+		t.Errorf("a second replay on the replica: %v, want unavailable", err)
+	}
+	svc.replaying.Unlock()
 	if _, err := svc.Replay(context.Background(), 42, ReplayRequest{From: t0, To: t0.Add(time.Hour)}, "carol"); fault.Code(err) != fault.NotFound {
 		t.Errorf("replay of a missing version: %v", err)
 	}

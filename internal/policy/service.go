@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/credorisk/credo/internal/decision"
@@ -30,9 +31,14 @@ type Service struct {
 	FourEyes bool
 	// CompileOptions are the engine options drafts are validated with.
 	CompileOptions decision.Options
-	// ReplayWorkers is the number of evaluating goroutines of a replay; GOMAXPROCS when 0.
+	// ReplayWorkers is the number of evaluating goroutines of a replay; GOMAXPROCS when 0
+	// (CREDO_POLICY_REPLAY_WORKERS: fewer leave cores to the decisions this replica serves).
 	ReplayWorkers int
+	// ReplayTimeout bounds a replay requested through the API (CREDO_POLICY_REPLAY_TIMEOUT).
+	ReplayTimeout time.Duration
 	Log           *slog.Logger
+
+	replaying sync.Mutex // one replay at a time on a replica: it takes every core it is given
 }
 
 func (s *Service) logger() *slog.Logger {
