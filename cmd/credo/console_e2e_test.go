@@ -43,6 +43,16 @@ func MustConsoleServer(t *testing.T) (*testServer, string) {
 	return s, cm2
 }
 
+// consoleReviewRule sends the quotes of MustConsoleServer to review: a draft with it changes
+// every logged decision of the test.
+const consoleReviewRule = `
+
+review_reasons contains {
+	"code": "CONSOLE_E2E_REVIEW",
+	"message": "Quotes of the console's end-to-end test go to review.",
+} if startswith(quote.quote_id, "Q-CONSOLE-")
+`
+
 // TestConsoleEndToEnd drives the console in a real browser: finance reads a client's score
 // explanation, a credit manager writes a policy draft through a compile error, tests and replays
 // it, is refused self-activation, a second manager activates it; a sanctions hit is cleared.
@@ -146,9 +156,10 @@ func TestConsoleEndToEnd(t *testing.T) {
 		}
 		b.shot("editor-syntax-error")
 
+		// The fix also sends this test's own quotes to review, so that the replay has changes to show.
 		fixed := append([]string(nil), lines...)
 		fixed[bad] += " # reviewed in the console"
-		b.setValue(area, strings.Join(fixed, "\n"))
+		b.setValue(area, strings.Join(fixed, "\n")+consoleReviewRule)
 		b.setValue("#comment", "console end-to-end draft")
 		if st := b.submit("#save-draft"); st != http.StatusOK {
 			t.Fatalf("the fixed draft: status %d", st)
@@ -172,8 +183,12 @@ func TestConsoleEndToEnd(t *testing.T) {
 		if ev := js[string](b, `document.querySelector("#replay-summary").dataset.evaluated`); ev != "3" {
 			t.Errorf("replay evaluated %s logged decisions, want the 3 made today (%s)", ev, b.text("#replay-summary"))
 		}
-		if b.count("#transitions") != 1 || b.count("#outcome-counts tbody tr") != 3 {
-			t.Error("the replay shows no transition or outcome table")
+		changed, _ := strconv.Atoi(js[string](b, `document.querySelector("#replay-summary").dataset.changed`))
+		if changed < 1 || b.count("#replay-sample tbody tr") != changed || b.count("#outcome-counts tbody tr") != 3 {
+			t.Errorf("replay: %d changed, %d shown side by side, %d outcome rows", changed, b.count("#replay-sample tbody tr"), b.count("#outcome-counts tbody tr"))
+		}
+		if n := b.count(`#replay-sample tbody tr td:nth-child(3) code`); n < changed || !strings.Contains(b.text("#replay-sample"), "CONSOLE_E2E_REVIEW") {
+			t.Errorf("the replayed answers do not show the new reason: %q", b.text("#replay-sample"))
 		}
 		b.shot("policy-replay")
 

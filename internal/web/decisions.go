@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -27,15 +28,16 @@ type decisionQuery struct {
 	ClientID, Outcome, From, To string
 }
 
-// Encode is the filter as a query string (for the next page and the export link).
-func (d decisionQuery) Encode() string {
+// Encode is the filter as a query string (for the next page and the export link); its values
+// are escaped by url.Values, so the template may put it in an address as it is.
+func (d decisionQuery) Encode() template.URL {
 	q := url.Values{}
 	for k, v := range map[string]string{"client_id": d.ClientID, "outcome": d.Outcome, "from": d.From, "to": d.To} {
 		if v != "" {
 			q.Set(k, v)
 		}
 	}
-	return q.Encode()
+	return template.URL(q.Encode())
 }
 
 type decisionsView struct {

@@ -287,7 +287,7 @@ var messages = map[string][2]string{
 	"editor.title":            {"New policy draft", "Nouveau brouillon de politique"},
 	"editor.from_parent":      {"Starting from version %d.", "À partir de la version %d."},
 	"editor.help":             {"Edit the Rego modules and the data tables, then save: the draft is compiled, and any error is shown at its line. Nothing is served until the draft is activated.", "Modifiez les modules Rego et les tables de données, puis enregistrez : le brouillon est compilé, et toute erreur est signalée à sa ligne. Rien n'est appliqué avant l'activation."},
-	"editor.diagnostics":      {"The draft does not compile: %d problems.", "Le brouillon ne compile pas : %d problèmes."},
+	"editor.diagnostics":      {"The draft does not compile. Problems found: %d.", "Le brouillon ne compile pas. Problèmes relevés : %d."},
 	"editor.diagnostics_list": {"Problems", "Problèmes"},
 	"editor.remove":           {"remove this file", "supprimer ce fichier"},
 	"editor.new_file":         {"Add a file", "Ajouter un fichier"},

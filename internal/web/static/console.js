@@ -114,7 +114,37 @@
     ta.addEventListener("input", render);
     ed.classList.add("live");
     render();
+    var first = Object.keys(errors).map(Number).sort(function (a, b) { return a - b; })[0];
+    if (first) { showLine(ta, first, false); }
   }
+
+  // showLine scrolls an editor to a line and, when focus is true, puts the caret at its start.
+  function showLine(ta, line, focus) {
+    var ed = ta.closest(".editor");
+    var lh = parseFloat(window.getComputedStyle(ta).lineHeight) || 20;
+    ed.scrollTop = Math.max(0, (line - 4) * lh);
+    if (focus) {
+      var at = 0;
+      for (var i = 1; i < line; i++) {
+        var nl = ta.value.indexOf("\n", at);
+        if (nl < 0) { break; }
+        at = nl + 1;
+      }
+      ta.focus({preventScroll: true});
+      ta.setSelectionRange(at, at);
+    }
+  }
+
+  // A diagnostic's link takes the caret to its line.
+  document.addEventListener("click", function (ev) {
+    var a = ev.target.closest && ev.target.closest("a.jump");
+    if (!a) { return; }
+    var ta = document.getElementById(a.getAttribute("href").slice(1));
+    var line = parseInt(a.getAttribute("data-line"), 10);
+    if (!ta || !line) { return; }
+    ev.preventDefault();
+    showLine(ta, line, true);
+  });
 
   function start() {
     Array.prototype.forEach.call(document.querySelectorAll(".editor"), setupEditor);
