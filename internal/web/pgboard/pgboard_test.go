@@ -134,7 +134,7 @@ func TestWorsened(t *testing.T) {
 		entry("C-1", "2026.1", 560, "D", before), entry("C-1", "2026.1", 700, "A", in2), // improved
 		entry("N-1", "2026.1", 620, "C", before), entry("N-1", "2026.1", 610, "C", in1), // same class
 		entry("N-1", "2026.1", 400, "E", after), // after the period: not counted
-		entry("C-1", "2025.9", 300, "E", in2), // another model
+		entry("C-1", "2025.9", 300, "E", in2),   // another model
 	)
 	got, err := pgboard.New(db).Worsened(context.Background(), "2026.1", from, to, 10)
 	if err != nil {
