@@ -146,15 +146,23 @@ func (s *Service) rescoreChunk(ctx context.Context, ids []string, today ledger.D
 }
 
 func (s *Service) scoreChunk(ctx context.Context, ids []string, today ledger.Date, sanctions *string) ([]Assessment, []Change, map[string][]byte, error) {
+	// The solvency views are read while the facts are.
+	var views map[string]solvency.View
+	var viewsErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if b, ok := s.cfg.Solvency.(SolvencyBatchSource); ok {
+			views, viewsErr = b.Views(ctx, ids)
+		}
+	}()
 	facts, err := s.cfg.Facts.FactsByClient(ctx, today, ids)
+	<-done
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("read the facts of %d clients: %w", len(ids), err)
 	}
-	var views map[string]solvency.View
-	if b, ok := s.cfg.Solvency.(SolvencyBatchSource); ok {
-		if views, err = b.Views(ctx, ids); err != nil {
-			return nil, nil, nil, fmt.Errorf("read the solvency of %d clients: %w", len(ids), err)
-		}
+	if viewsErr != nil {
+		return nil, nil, nil, fmt.Errorf("read the solvency of %d clients: %w", len(ids), viewsErr)
 	}
 	present := make([]string, 0, len(ids))
 	for _, id := range ids {

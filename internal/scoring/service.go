@@ -253,16 +253,24 @@ func optString(p *string) string {
 
 // computeCard scores one client now, records it and encodes its card.
 func (s *Service) computeCard(ctx context.Context, clientID string, today ledger.Date) ([]byte, error) {
+	// The solvency view is read while the facts are: the two are independent round trips.
+	var view solvency.View
+	var known bool
+	var solvencyErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if s.cfg.Solvency != nil {
+			view, known, solvencyErr = s.cfg.Solvency.View(ctx, clientID)
+		}
+	}()
 	f, err := s.cfg.Facts.ClientFacts(ctx, clientID, today, false)
+	<-done
 	if err != nil {
 		return nil, err
 	}
-	var view solvency.View
-	var known bool
-	if s.cfg.Solvency != nil {
-		if view, known, err = s.cfg.Solvency.View(ctx, clientID); err != nil {
-			return nil, fmt.Errorf("solvency of %s: %w", clientID, err)
-		}
+	if solvencyErr != nil {
+		return nil, fmt.Errorf("solvency of %s: %w", clientID, solvencyErr)
 	}
 	a, err := s.assess(clientID, f, view, known, s.sanctionsVersion())
 	if err != nil {
