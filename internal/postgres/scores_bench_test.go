@@ -18,10 +18,12 @@ import (
 	"github.com/credorisk/credo/internal/postgres"
 	"github.com/credorisk/credo/internal/postgres/pgtest"
 	"github.com/credorisk/credo/internal/scoring"
+	"github.com/credorisk/credo/internal/solvency"
 	"github.com/credorisk/credo/models"
 )
 
-// MustScoreService wires the scoring service as credo does, over db and an in-process cache.
+// MustScoreService wires the scoring service as credo does (solvency views included), over db
+// and an in-process cache.
 func MustScoreService(tb testing.TB, db *postgres.DB) *scoring.Service {
 	tb.Helper()
 	all, err := scoring.LoadModels(models.FS)
@@ -37,8 +39,13 @@ func MustScoreService(tb testing.TB, db *postgres.DB) *scoring.Service {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = c.Close() })
+	// The solvency snapshots as serve reads them (none stored here: the read is what counts).
+	sol, err := solvency.NewService(solvency.ServiceConfig{Store: postgres.NewSolvency(db)})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	svc, err := scoring.NewService(scoring.Config{Models: all, Model: active, Facts: postgres.NewMetrics(db),
-		Store: postgres.NewScores(db), Cache: c.Namespace("score", 24*time.Hour)})
+		Store: postgres.NewScores(db), Cache: c.Namespace("score", 24*time.Hour), Solvency: sol})
 	if err != nil {
 		tb.Fatal(err)
 	}
