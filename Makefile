@@ -5,7 +5,7 @@ GO ?= go
 SERVICES = eval "$$(deploy/local/services.sh)"
 BIN = bin/credo
 
-.PHONY: run build test test-short bench bench-import bench-sanctions bench-metrics bench-score bench-policy vet clean services
+.PHONY: run build test chromium test-short bench bench-import bench-sanctions bench-metrics bench-score bench-policy vet clean services
 
 build:
 	$(GO) build -o $(BIN) ./cmd/credo
@@ -19,13 +19,20 @@ run: build
 	exec ./$(BIN) serve
 
 ## test: vet, then every test against the real Postgres and Redis, with the race detector
-test:
+test: chromium
 	@$(SERVICES); \
 	$(GO) vet ./... && \
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 vet:
 	$(GO) vet ./...
+
+## chromium: Debian's Chromium for the console's end-to-end tests (cmd/credo/console_e2e_test.go),
+## installed when absent; when it cannot be, those tests skip and say why
+chromium:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	{ apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; }; } || \
+	echo "chromium could not be installed: the console end-to-end tests will skip"
 
 ## bench: the benchmarks named by the issues (imports, metrics, scores, decisions, screening)
 bench: build bench-import bench-sanctions bench-metrics bench-score bench-policy
