@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -304,6 +305,9 @@ func (c *cli) policyReplay(svc *policy.Service, args []string) error {
 	if req.To, err = cliInstant("to", *to, true); err != nil {
 		return err
 	}
+	// This process does nothing else: a lazier garbage collector (a fifth of a replay's CPU at
+	// the default) is worth the memory here, where it would not be in a server.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	rep, err := svc.Replay(c.ctx, version, req, *as)
 	if err != nil {
 		return described{err}
