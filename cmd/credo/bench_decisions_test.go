@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -116,6 +117,19 @@ func BenchmarkDecisions(b *testing.B) {
 		b.ReportMetric(float64(ev[len(ev)/2]), "eval-p50-µs")
 	}
 	b.Logf("%d decisions in %s: %v", b.N, elapsed.Round(time.Millisecond), total)
+	// The server's own view: cache hits and misses, batch sizes, evaluation times.
+	if resp, err := http.Get(s.URL + "/metrics"); err == nil {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, line := range strings.Split(string(body), "\n") {
+			for _, p := range []string{"credo_cache_lookups_total{", "credo_decision_batch_size_sum", "credo_decision_batch_size_count",
+				"credo_policy_eval_seconds_sum", "credo_policy_eval_seconds_count", "credo_policy_residual"} {
+				if strings.HasPrefix(line, p) {
+					b.Log(line)
+				}
+			}
+		}
+	}
 	// Every answered decision is in the log.
 	var logged int
 	mustQueryRow(b, env["DATABASE_URL"], `SELECT count(*) FROM decisions WHERE quote_id LIKE 'bq-%'`, &logged)

@@ -71,6 +71,7 @@ func testEnv(t testing.TB, extra map[string]string) map[string]string {
 		"CREDO_REDIS_PREFIX":  fmt.Sprintf("credo-test:%d:%s:", os.Getpid(), t.Name()),
 		"CREDO_KEY_CACHE_TTL": "0s",
 		"CREDO_LOG_LEVEL":     "info",
+		"CREDO_BODACC_URL":    "off", // tests never reach the public register
 	}
 	for k, v := range extra {
 		env[k] = v

@@ -61,13 +61,12 @@ type ExposureBase struct {
 type Store interface {
 	// ByQuote returns the logged decision of a quote, or nil.
 	ByQuote(ctx context.Context, quoteID string) (*LogEntry, error)
-	// Exposure reads the exposure of clients without locking (the optimistic first look).
-	Exposure(ctx context.Context, clientIDs []string, today ledger.Date) (map[string]ExposureBase, error)
-	// CommitBatch logs a batch of decisions in one transaction. It first takes each client's
-	// exposure lock (across replicas), reads their exposure afresh and marks quotes already
-	// logged; then it calls decide for every other pending decision, in client order, with the
-	// exposure that client has once the batch's earlier reservations are counted; then it writes
-	// the log entries and reservations and commits.
+	// CommitBatch decides and logs a batch of decisions in one transaction. It takes each
+	// client's exposure lock (shared by every replica) and reads the clients' exposure; then it
+	// calls decide for each pending decision, in client order, with the exposure its client has
+	// once the batch's earlier reservations are counted; then it writes the log entries and
+	// reservations and commits. A quote already logged is not written again: its pending
+	// decision gets Duplicate instead.
 	CommitBatch(ctx context.Context, batch []*Pending, decide func(p *Pending, fresh ExposureBase) (reserve ledger.Money)) error
 	Get(ctx context.Context, decisionID string) (LogEntry, error)
 	List(ctx context.Context, f Filter) ([]LogEntry, string, error)
@@ -88,7 +87,7 @@ type Filter struct {
 type Pending struct {
 	Entry   LogEntry
 	Input   Input
-	Base    ExposureBase // the exposure the first evaluation used
+	Base    ExposureBase // the exposure the evaluation used
 	Reserve ledger.Money // what the decision reserves (approved quotes)
 	// Duplicate is set by the store when the quote was already logged (then Entry is not written).
 	Duplicate *LogEntry
@@ -170,18 +169,15 @@ func (s *Service) Decide(ctx context.Context, req Request, actor string) (d Deci
 	if err := s.gather(ctx, &in, client.ClientID, today); err != nil {
 		return Decision{}, false, err
 	}
-	bases, err := s.Store.Exposure(ctx, []string{client.ClientID}, today)
-	if err != nil {
-		return Decision{}, false, storeFailure(err)
-	}
-	p := &Pending{Input: in, Base: bases[client.ClientID], policy: policy, done: make(chan error, 1)}
+	p := &Pending{Input: in, policy: policy, done: make(chan error, 1)}
 	p.Entry = LogEntry{RequestHash: hash, Decision: Decision{
 		DecisionID: s.newID(now), QuoteID: req.QuoteID, ClientID: client.ClientID, Amount: req.Amount,
 		PolicyVersion: policy.Version, PolicyHash: policy.Engine.Hash(), DecidedAt: now,
 		ExpiresAt: now.Add(s.ReservationTTL), RequestedBy: actor,
 		Score: ScoreSummary{Value: in.Score.Value, RiskClass: in.Score.RiskClass, PD: in.Score.PD, ModelVersion: in.Score.ModelVersion},
 	}}
-	s.evaluate(ctx, p, p.Base)
+	// The policy runs at the group commit, under the client's lock, on the exposure read there:
+	// concurrent quotes of one client are decided one after the other.
 	select {
 	case s.batches <- p:
 	case <-ctx.Done():
@@ -266,13 +262,12 @@ func (s *Service) evaluate(ctx context.Context, p *Pending, base ExposureBase) {
 	}
 }
 
-// decideInBatch re-evaluates a pending decision whose client's exposure changed since its first
-// look (another quote reserved, an invoice arrived), under the client's lock.
+// decideInBatch evaluates a pending decision on its client's exposure, read under the client's
+// lock (a retried batch evaluates again, with the exposure it reads then).
 func (s *Service) decideInBatch(p *Pending, fresh ExposureBase) ledger.Money {
-	if fresh != p.Base {
-		p.Base = fresh
-		s.evaluate(context.Background(), p, fresh)
-	}
+	p.Base = fresh
+	p.Entry.Latency.EvalMicros = 0
+	s.evaluate(context.Background(), p, fresh)
 	if p.Reserve > 0 {
 		exp := p.Entry.ExpiresAt
 		p.Entry.Reservation = &Reservation{Amount: p.Reserve, Status: ReservationActive, ExpiresAt: exp}
@@ -329,15 +324,6 @@ func clientInput(c ledger.Client) Client {
 		return &s
 	}
 	return Client{ClientID: c.ClientID, Name: c.Name, RegistrationID: opt(c.RegistrationID), Country: opt(c.Country), Sector: opt(c.Sector)}
-}
-
-// storeFailure: when the decision log cannot be read or written, no decision can be made; the
-// caller is told to retry (503), whatever the database said.
-func storeFailure(err error) error {
-	if c := fault.Code(err); c != fault.Internal {
-		return err
-	}
-	return unavailable("the decision log is not available, so no decision can be made", err)
 }
 
 func unavailable(msg string, err error) error {

@@ -3,11 +3,11 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -49,13 +49,181 @@ res AS (
 SELECT c.client_id, ` + cents("coalesce(ar.open_ar, 0)") + `, ` + cents("coalesce(ar.overdue, 0)") + `, ` + cents("coalesce(res.reserved, 0)") + `
 FROM c LEFT JOIN ar USING (client_id) LEFT JOIN res USING (client_id)`
 
-func readExposure(ctx context.Context, q querier, clientIDs []string, today ledger.Date) (map[string]decision.ExposureBase, error) {
-	rows, err := q.Query(ctx, exposureSQL, clientIDs, int32(today))
-	if err != nil {
-		return nil, err
+// lockKey is the advisory lock of a client's exposure or of a quote id, shared by every replica.
+func lockKey(kind, id string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("credo:" + kind + ":" + id))
+	return int64(h.Sum64())
+}
+
+// CommitBatch decides and logs a batch of decisions in one transaction (see decision.Store), in
+// three round trips: the locks and the exposure; the decisions and reservations; the commit. A
+// quote found already logged (by another replica, or sent twice) rolls the batch back: it is
+// retried with that quote answered from the log.
+func (s *Decisions) CommitBatch(ctx context.Context, batch []*decision.Pending, decide func(*decision.Pending, decision.ExposureBase) ledger.Money) error {
+	// Client order, then arrival order: decisions of one client see each other's reservations in
+	// the order they came, and locks are taken in key order (no deadlock between writers).
+	all := slices.Clone(batch)
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Entry.ClientID < all[j].Entry.ClientID })
+	// The same quote twice in one batch: the repeat gets the first one's answer once it is final.
+	repeatOf := map[*decision.Pending]*decision.Pending{}
+	firstOf := map[string]*decision.Pending{}
+	var order []*decision.Pending
+	for _, p := range all {
+		if f := firstOf[p.Entry.QuoteID]; f != nil {
+			repeatOf[p] = f
+			continue
+		}
+		firstOf[p.Entry.QuoteID] = p
+		order = append(order, p)
 	}
+	defer func() {
+		for p, f := range repeatOf {
+			if f.Duplicate != nil {
+				p.Duplicate = f.Duplicate
+			} else {
+				e := f.Entry
+				p.Duplicate = &e
+			}
+		}
+	}()
+	for attempt := 0; ; attempt++ {
+		dups, err := s.commitOnce(ctx, order, decide)
+		if err != nil || len(dups) == 0 {
+			return err
+		}
+		if attempt == 2 {
+			return fmt.Errorf("commit decisions: quotes keep appearing in the log during the commit")
+		}
+		logged, err := entriesWhere(ctx, s.db.Pool, `d.quote_id = ANY($1)`, dups)
+		if err != nil {
+			return unavailable(err, "read logged decisions")
+		}
+		for i := range logged {
+			if p := firstOf[logged[i].QuoteID]; p != nil {
+				e := logged[i]
+				p.Duplicate = &e
+			}
+		}
+	}
+}
+
+// commitOnce tries the batch once; it returns the quotes it found already logged (and then
+// commits nothing).
+func (s *Decisions) commitOnce(ctx context.Context, order []*decision.Pending, decide func(*decision.Pending, decision.ExposureBase) ledger.Money) ([]string, error) {
+	var keys []int64
+	var clients []string
+	for _, p := range order {
+		if p.Duplicate == nil {
+			keys = append(keys, lockKey("exposure", p.Entry.ClientID), lockKey("quote", p.Entry.QuoteID))
+			clients = append(clients, p.Entry.ClientID)
+		}
+	}
+	if len(clients) == 0 {
+		return nil, nil
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	today := order[0].Input.Today
+	var dups []string
+	err := s.db.inTx(ctx, "commit decisions", func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		b.Queue(`SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) s`, keys)
+		b.Queue(exposureSQL, clients, int32(today))
+		br := tx.SendBatch(ctx, b)
+		var n int64
+		if err := br.QueryRow().Scan(&n); err != nil {
+			br.Close()
+			return err
+		}
+		rows, err := br.Query()
+		if err != nil {
+			br.Close()
+			return err
+		}
+		fresh, err := scanExposure(rows, len(clients))
+		if err != nil {
+			br.Close()
+			return err
+		}
+		if err := br.Close(); err != nil {
+			return err
+		}
+		var write []*decision.Pending
+		for _, p := range order {
+			if p.Duplicate != nil {
+				continue
+			}
+			base := fresh[p.Entry.ClientID]
+			base.Reserved += decide(p, base)
+			fresh[p.Entry.ClientID] = base
+			write = append(write, p)
+		}
+		cols := newDecisionColumns(len(write))
+		var res reservationColumns
+		for _, p := range write {
+			if err := cols.add(p); err != nil {
+				return err
+			}
+			if r := p.Entry.Reservation; r != nil {
+				res.add(p.Entry.DecisionID, p.Entry.QuoteID, p.Entry.ClientID, r.Amount, r.ExpiresAt)
+			}
+		}
+		b = &pgx.Batch{}
+		b.Queue(insertDecisionsSQL, cols.args()...)
+		if len(res.ids) > 0 {
+			b.Queue(insertReservationsSQL, res.ids, res.quotes, res.clients, res.amounts, res.expires)
+		}
+		br = tx.SendBatch(ctx, b)
+		inserted, err := br.Query()
+		if err != nil {
+			br.Close()
+			return err
+		}
+		written, err := pgx.CollectRows(inserted, pgx.RowTo[string])
+		if err != nil {
+			br.Close()
+			return err
+		}
+		if len(written) < len(write) {
+			br.Close()
+			dups = missing(write, written)
+			return errDuplicates
+		}
+		if len(res.ids) > 0 {
+			if _, err := br.Exec(); err != nil {
+				br.Close()
+				return err
+			}
+		}
+		return br.Close()
+	})
+	if errors.Is(err, errDuplicates) {
+		return dups, nil
+	}
+	return nil, err
+}
+
+var errDuplicates = errors.New("quotes already logged")
+
+// missing lists the quotes of write that the insert did not return.
+func missing(write []*decision.Pending, written []string) []string {
+	got := make(map[string]bool, len(written))
+	for _, q := range written {
+		got[q] = true
+	}
+	var out []string
+	for _, p := range write {
+		if !got[p.Entry.QuoteID] {
+			out = append(out, p.Entry.QuoteID)
+		}
+	}
+	return out
+}
+
+func scanExposure(rows pgx.Rows, n int) (map[string]decision.ExposureBase, error) {
 	defer rows.Close()
-	out := make(map[string]decision.ExposureBase, len(clientIDs))
+	out := make(map[string]decision.ExposureBase, n)
 	for rows.Next() {
 		var id string
 		var ar, od, res int64
@@ -67,129 +235,92 @@ func readExposure(ctx context.Context, q querier, clientIDs []string, today ledg
 	return out, rows.Err()
 }
 
-// Exposure reads clients' exposure without locking.
-func (s *Decisions) Exposure(ctx context.Context, clientIDs []string, today ledger.Date) (map[string]decision.ExposureBase, error) {
-	m, err := readExposure(ctx, s.db.Pool, clientIDs, today)
-	return m, unavailable(err, "read exposure")
+// The log is written from arrays in one statement each: no temporary tables, one round trip.
+const insertDecisionsSQL = `
+INSERT INTO decisions (decision_id, quote_id, client_id, outcome, amount, credit_limit, decided_at, expires_at,
+	policy_version, policy_hash, model_version, requested_by, request_hash, eval_us, total_us, failure, decision, input)
+SELECT d.decision_id, d.quote_id, d.client_id, d.outcome, a.amount::numeric / 100, a.credit_limit::numeric / 100, a.decided_at, a.expires_at, a.policy_version, a.policy_hash,
+	a.model_version, a.requested_by, a.request_hash, a.eval_us, a.total_us, a.failure, a.decision::jsonb, a.input::jsonb
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS d(decision_id, quote_id, client_id, outcome, i)
+JOIN unnest($5::bigint[], $6::bigint[], $7::timestamptz[], $8::timestamptz[], $9::int[], $10::text[], $11::text[], $12::text[],
+	$13::text[], $14::bigint[], $15::bigint[], $16::text[], $17::text[], $18::text[]) WITH ORDINALITY
+	AS a(amount, credit_limit, decided_at, expires_at, policy_version, policy_hash, model_version, requested_by, request_hash,
+		eval_us, total_us, failure, decision, input, i) USING (i)
+ON CONFLICT (quote_id) DO NOTHING
+RETURNING quote_id`
+
+const insertReservationsSQL = `
+INSERT INTO reservations (decision_id, quote_id, client_id, amount, expires_at)
+SELECT decision_id, quote_id, client_id, amount::numeric / 100, expires_at
+FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[]) AS r(decision_id, quote_id, client_id, amount, expires_at)`
+
+type decisionColumns struct {
+	ids, quotes, clients, outcomes                       []string
+	amounts, limits                                      []int64
+	decided, expires                                     []time.Time
+	versions                                             []int32
+	hashes, models, requestedBy, requestHashes, failures []string
+	evalUS, totalUS                                      []int64
+	answers, inputs                                      []string
 }
 
-// lockKey is the advisory lock of a client's exposure or of a quote id, shared by every replica.
-func lockKey(kind, id string) int64 {
-	h := fnv.New64a()
-	h.Write([]byte("credo:" + kind + ":" + id))
-	return int64(h.Sum64())
-}
+func newDecisionColumns(n int) *decisionColumns { return &decisionColumns{ids: make([]string, 0, n)} }
 
-// CommitBatch logs a batch of decisions in one transaction (see decision.Store).
-func (s *Decisions) CommitBatch(ctx context.Context, batch []*decision.Pending, decide func(*decision.Pending, decision.ExposureBase) ledger.Money) error {
-	// Client order, then arrival order: locks are taken in key order and decisions of one client
-	// see each other's reservations in the order they came.
-	order := slices.Clone(batch)
-	sort.SliceStable(order, func(i, j int) bool { return order[i].Entry.ClientID < order[j].Entry.ClientID })
-	var keys []int64
-	var clients, quotes []string
-	for _, p := range order {
-		keys = append(keys, lockKey("exposure", p.Entry.ClientID), lockKey("quote", p.Entry.QuoteID))
-		clients = append(clients, p.Entry.ClientID)
-		quotes = append(quotes, p.Entry.QuoteID)
-	}
-	slices.Sort(keys)
-	keys = slices.Compact(keys)
-	today := order[0].Input.Today
-	return s.db.inTx(ctx, "commit decisions", func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(k) FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) s`, keys); err != nil {
-			return err
-		}
-		logged, err := entriesWhere(ctx, tx, `d.quote_id = ANY($1)`, quotes)
-		if err != nil {
-			return err
-		}
-		byQuote := map[string]*decision.LogEntry{}
-		for i := range logged {
-			byQuote[logged[i].QuoteID] = &logged[i]
-		}
-		fresh, err := readExposure(ctx, tx, clients, today)
-		if err != nil {
-			return err
-		}
-		first := map[string]*decision.Pending{}
-		var write []*decision.Pending
-		for _, p := range order {
-			if e := byQuote[p.Entry.QuoteID]; e != nil {
-				p.Duplicate = e
-				continue
-			}
-			if f := first[p.Entry.QuoteID]; f != nil {
-				p.Duplicate = &f.Entry // resolved after the commit, when f is final
-				continue
-			}
-			first[p.Entry.QuoteID] = p
-			base := fresh[p.Entry.ClientID]
-			reserved := decide(p, base)
-			base.Reserved += reserved
-			fresh[p.Entry.ClientID] = base
-			write = append(write, p)
-		}
-		if len(write) == 0 {
-			return nil
-		}
-		var drows, rrows [][]any
-		for _, p := range write {
-			e := &p.Entry
-			answer, err := json.Marshal(e.Decision)
-			if err != nil {
-				return err
-			}
-			input, err := json.Marshal(p.Input)
-			if err != nil {
-				return err
-			}
-			e.Input = input
-			drows = append(drows, []any{e.DecisionID, e.QuoteID, e.ClientID, string(e.Outcome), int64(e.Amount), int64(e.CreditLimit),
-				e.DecidedAt, e.ExpiresAt, int32(e.PolicyVersion), e.PolicyHash, e.Score.ModelVersion, e.RequestedBy, e.RequestHash,
-				e.Latency.EvalMicros, e.Latency.TotalMicros, nullable(e.Failure), answer, input})
-			if e.Reservation != nil {
-				rrows = append(rrows, []any{e.DecisionID, e.QuoteID, e.ClientID, int64(e.Reservation.Amount), e.Reservation.ExpiresAt})
-			}
-		}
-		if err := copyVia(ctx, tx, "decisions", `decision_id text, quote_id text, client_id text, outcome text, amount bigint, credit_limit bigint,
-			decided_at timestamptz, expires_at timestamptz, policy_version int, policy_hash text, model_version text, requested_by text,
-			request_hash text, eval_us bigint, total_us bigint, failure text, decision jsonb, input jsonb`,
-			`decision_id, quote_id, client_id, outcome, amount::numeric / 100, credit_limit::numeric / 100, decided_at, expires_at,
-			policy_version, policy_hash, model_version, requested_by, request_hash, eval_us, total_us, failure, decision, input`, drows); err != nil {
-			return err
-		}
-		if len(rrows) > 0 {
-			if err := copyVia(ctx, tx, "reservations", `decision_id text, quote_id text, client_id text, amount bigint, expires_at timestamptz`,
-				`decision_id, quote_id, client_id, amount::numeric / 100, expires_at`, rrows); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-// copyVia lands rows in table through a temporary table of the given columns, converting with
-// selectList: one COPY and one INSERT whatever the number of rows.
-func copyVia(ctx context.Context, tx pgx.Tx, table, columns, selectList string, rows [][]any) error {
-	stage := "stage_" + table
-	if _, err := tx.Exec(ctx, fmt.Sprintf(`CREATE TEMP TABLE IF NOT EXISTS %s (%s) ON COMMIT DELETE ROWS`, stage, columns)); err != nil {
+func (c *decisionColumns) add(p *decision.Pending) error {
+	e := &p.Entry
+	answer, err := json.Marshal(e.Decision)
+	if err != nil {
 		return err
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{stage}, splitColumns(columns), pgx.CopyFromRows(rows)); err != nil {
+	input, err := json.Marshal(p.Input)
+	if err != nil {
 		return err
 	}
-	_, err := tx.Exec(ctx, fmt.Sprintf(`INSERT INTO %s SELECT %s FROM %s`, table, selectList, stage))
-	return err
+	e.Input = input
+	c.ids = append(c.ids, e.DecisionID)
+	c.quotes = append(c.quotes, e.QuoteID)
+	c.clients = append(c.clients, e.ClientID)
+	c.outcomes = append(c.outcomes, string(e.Outcome))
+	c.amounts = append(c.amounts, int64(e.Amount))
+	c.limits = append(c.limits, int64(e.CreditLimit))
+	c.decided = append(c.decided, e.DecidedAt)
+	c.expires = append(c.expires, e.ExpiresAt)
+	c.versions = append(c.versions, int32(e.PolicyVersion))
+	c.hashes = append(c.hashes, e.PolicyHash)
+	c.models = append(c.models, e.Score.ModelVersion)
+	c.requestedBy = append(c.requestedBy, e.RequestedBy)
+	c.requestHashes = append(c.requestHashes, e.RequestHash)
+	c.evalUS = append(c.evalUS, e.Latency.EvalMicros)
+	c.totalUS = append(c.totalUS, e.Latency.TotalMicros)
+	c.failures = append(c.failures, e.Failure)
+	c.answers = append(c.answers, string(answer))
+	c.inputs = append(c.inputs, string(input))
+	return nil
 }
 
-// splitColumns takes the names out of "a text, b bigint".
-func splitColumns(defs string) []string {
-	var out []string
-	for _, d := range strings.Split(defs, ",") {
-		out = append(out, strings.Fields(d)[0])
+func (c *decisionColumns) args() []any {
+	failures := make([]*string, len(c.failures))
+	for i, f := range c.failures {
+		if f != "" {
+			failures[i] = &c.failures[i]
+		}
 	}
-	return out
+	return []any{c.ids, c.quotes, c.clients, c.outcomes, c.amounts, c.limits, c.decided, c.expires, c.versions, c.hashes, c.models,
+		c.requestedBy, c.requestHashes, c.evalUS, c.totalUS, failures, c.answers, c.inputs}
+}
+
+type reservationColumns struct {
+	ids, quotes, clients []string
+	amounts              []int64
+	expires              []time.Time
+}
+
+func (r *reservationColumns) add(id, quote, client string, amount ledger.Money, expires time.Time) {
+	r.ids = append(r.ids, id)
+	r.quotes = append(r.quotes, quote)
+	r.clients = append(r.clients, client)
+	r.amounts = append(r.amounts, int64(amount))
+	r.expires = append(r.expires, expires)
 }
 
 // entryColumns read a logged decision with its reservation's live state.

@@ -294,3 +294,36 @@ decision := {"outcome": "approve", "credit_limit": 1, "payment_terms": {"net_day
 		t.Errorf("with the log unavailable: %v, want unavailable (503)", err)
 	}
 }
+
+// TestSameQuoteConcurrently sends one quote 20 times at once (a CRM retrying): one decision is
+// logged and every caller gets it.
+func TestSameQuoteConcurrently(t *testing.T) {
+	ds, led, db := mustDecisions(t, classScores{"C1": decision.ClassB}, mustDefaultPolicy(t, 5*time.Second), time.Hour)
+	ctx := context.Background()
+	mustClient(t, led, "C1")
+	var wg sync.WaitGroup
+	ids := make(chan string, 20)
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d, _, err := ds.Decide(ctx, quote("SAME", "C1", 500000), "crm")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids <- d.DecisionID
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	seen := map[string]int{}
+	for id := range ids {
+		seen[id]++
+	}
+	var logged, reserved int
+	_ = db.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM decisions), (SELECT count(*) FROM reservations)`).Scan(&logged, &reserved)
+	if len(seen) != 1 || logged != 1 || reserved != 1 {
+		t.Errorf("answers %v, %d logged, %d reservations; want one decision", seen, logged, reserved)
+	}
+}
