@@ -46,15 +46,15 @@ func unavailable(err error, what string) error {
 // receivables open at D: invoices issued on or before D and unsettled at D, each its amount minus
 // its allocations dated on or before D. The scan of open invoices uses invoices_unsettled (00008).
 const riskClassesSQL = `
-WITH d AS (SELECT '1970-01-01'::date + $2::int AS d), open AS (
+WITH open AS (
 	SELECT client_id, sum(x) AS balance FROM (
 		SELECT i.client_id, i.amount AS x
-		FROM invoices i, d
-		WHERE i.kind = 'invoice' AND i.issue_date <= d.d AND coalesce(i.settled_on, 'infinity'::date) > d.d
+		FROM invoices i
+		WHERE i.kind = 'invoice' AND i.issue_date <= ` + atD + ` AND coalesce(i.settled_on, 'infinity'::date) > ` + atD + `
 		UNION ALL
 		SELECT i.client_id, -a.amount
-		FROM d, invoices i JOIN allocations a ON a.invoice_id = i.invoice_id
-		WHERE i.kind = 'invoice' AND i.issue_date <= d.d AND coalesce(i.settled_on, 'infinity'::date) > d.d AND a.date <= d.d
+		FROM invoices i JOIN allocations a ON a.invoice_id = i.invoice_id
+		WHERE i.kind = 'invoice' AND i.issue_date <= ` + atD + ` AND coalesce(i.settled_on, 'infinity'::date) > ` + atD + ` AND a.date <= ` + atD + `
 	) u GROUP BY client_id
 )
 SELECT coalesce(s.risk_class, ''), count(*), coalesce((sum(o.balance) * 100)::bigint, 0)
@@ -62,6 +62,10 @@ FROM clients c
 LEFT JOIN scores s ON s.client_id = c.client_id AND s.model_version = $1
 LEFT JOIN open o ON o.client_id = c.client_id
 GROUP BY 1`
+
+// atD is the as-of date, sent as days since 1970-01-01 (as internal/postgres sends dates): an
+// expression of the parameter, so the planner sees the date and uses invoices_unsettled.
+const atD = "('1970-01-01'::date + $2::int)"
 
 // classes are the risk classes, best first: each is listed even with no client in it.
 var classes = []string{"A", "B", "C", "D", "E"}
