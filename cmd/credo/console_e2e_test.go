@@ -124,6 +124,21 @@ func TestConsoleEndToEnd(t *testing.T) {
 		if st := b.signIn(s.Keys["credit_manager"]); st != http.StatusOK {
 			t.Fatalf("sign in as credit manager: status %d", st)
 		}
+		// The editor's script colours as the server does: same spans for every line of the policy.
+		if st := b.open("/console/policies/1"); st != http.StatusOK {
+			t.Fatalf("version 1: status %d", st)
+		}
+		for _, file := range []string{"credit.rego", "credit_test.rego", "data.json"} {
+			diff := js[int](b, `(() => {
+				const rows = Array.from(document.querySelectorAll('[id="src-`+file+`"] td.src code'));
+				const mine = window.credoHighlight(rows.map(c => c.textContent).join("\n"));
+				if (rows.length < 10 || mine.length !== rows.length) return -1;
+				return rows.filter((c, i) => c.innerHTML !== mine[i]).length;
+			})()`)
+			if diff != 0 {
+				t.Errorf("%s: the editor's script colours %d lines differently from the server (-1: the line counts differ)", file, diff)
+			}
+		}
 		if st := b.open("/console/policies/new"); st != http.StatusOK {
 			t.Fatalf("editor: status %d", st)
 		}
