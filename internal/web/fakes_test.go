@@ -211,6 +211,9 @@ func (f *fakeDecisions) List(_ context.Context, flt decision.Filter) ([]decision
 	return match[start:end], next, nil
 }
 
+// replayTooLong is the replay limit at which the fake replay runs out of time.
+const replayTooLong = 999
+
 // fakePolicies keeps versions in memory: a module holding the word SYNTAX does not compile (a
 // diagnostic at that line), and activation follows the real rules (four-eyes, one active).
 type fakePolicies struct {
@@ -297,6 +300,9 @@ func (f *fakePolicies) Test(ctx context.Context, n int, _ string) (policy.TestRe
 }
 
 func (f *fakePolicies) Replay(_ context.Context, n int, req policy.ReplayRequest, _ string) (policy.ReplayReport, error) {
+	if req.Limit == replayTooLong {
+		return policy.ReplayReport{}, fmt.Errorf("replay version %d: %w", n, context.DeadlineExceeded)
+	}
 	rep := policy.ReplayReport{Version: n, From: req.From, To: req.To, Evaluated: 7, Changed: 2,
 		Transitions: map[string]int{"approve->review": 2}, LimitDelta: -150000}
 	rep.Outcomes.Logged = map[string]int{"approve": 5, "review": 2}

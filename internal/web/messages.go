@@ -41,6 +41,7 @@ var messages = map[string][2]string{
 	"error.bad_form":    {"The form could not be read.", "Le formulaire n'a pas pu être lu."},
 	"error.too_large":   {"The form is too large.", "Le formulaire est trop volumineux."},
 	"error.internal":    {"An internal error occurred. It was logged.", "Une erreur interne est survenue. Elle a été journalisée."},
+	"error.timeout":     {"This took too long and was stopped. For a replay or an export, narrow the dates.", "L'opération a pris trop de temps et a été interrompue. Pour un rejeu ou un export, réduisez la période."},
 	"error.unavailable": {"A service Credo depends on is not available right now.", "Un service dont Credo dépend n'est pas disponible pour le moment."},
 
 	"common.as_of":     {"As of", "Au"},

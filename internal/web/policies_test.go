@@ -2,7 +2,9 @@ package web
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -111,5 +113,42 @@ func TestPoliciesList(t *testing.T) {
 	p.MustContain(t, `<tr data-version="2">`, `<tr data-version="1">`, `status-active`, "test-cm", "credo")
 	if strings.Index(p.Body, `data-version="2"`) > strings.Index(p.Body, `data-version="1"`) {
 		t.Error("versions are not listed newest first")
+	}
+}
+
+func TestBackPath(t *testing.T) {
+	for _, tt := range []struct{ method, target, want string }{
+		{"GET", "/console/clients/C-1?as_of=2026-01-01", "/console/clients/C-1?as_of=2026-01-01"},
+		{"POST", "/console/policies/2/test", "/console/policies/2"},
+		{"POST", "/console/policies/2/replay", "/console/policies/2"},
+		{"POST", "/console/policies/2/activate", "/console/policies/2"},
+		{"POST", "/console/policies", "/console/policies/new"},
+		{"POST", "/console/screening/C-2/hits/fr-1/disposition", "/console/screening/C-2"},
+		{"POST", "/console/login", "/console/login"},
+	} {
+		r := httptest.NewRequest(tt.method, tt.target, nil)
+		if got := backPath(r); got != tt.want {
+			t.Errorf("%s %s: %q, want %q", tt.method, tt.target, got, tt.want)
+		}
+	}
+	tc := MustConsole(t)
+	p := tc.post("/console/policies/2/test", tc.MustSignIn("test-credit_manager"), url.Values{})
+	p.MustContain(t, `href="/console/lang/fr?back=%2Fconsole%2Fpolicies%2F2"`)
+}
+
+func TestPageLimits(t *testing.T) {
+	tc := MustConsole(t)
+	sess := tc.MustSignIn("test-credit_manager")
+	slow := tc.post("/console/policies/2/replay", sess, url.Values{"from": {"2026-01-01"}, "to": {"2026-11-23"}, "limit": {strconv.Itoa(replayTooLong)}})
+	if slow.Status != http.StatusServiceUnavailable {
+		t.Errorf("a replay out of time: %d", slow.Status)
+	}
+	slow.MustContain(t, "narrow the dates")
+	huge := tc.post("/console/policies", sess, url.Values{"module:credit.rego": {strings.Repeat("x", maxFormBytes)}})
+	if huge.Status != http.StatusRequestEntityTooLarge {
+		t.Errorf("a form over the limit: %d", huge.Status)
+	}
+	if p := tc.get("/console/", tc.forgedSession("test-sales")); p.Status != http.StatusForbidden {
+		t.Errorf("a sales session at the console's root: %d", p.Status)
 	}
 }

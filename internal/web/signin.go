@@ -112,7 +112,7 @@ func (c *Console) signedIn(h handlerFunc) http.Handler {
 		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			if err := r.ParseForm(); err != nil {
-				c.fail(w, r, q.v, http.StatusBadRequest, q.v.T("error.bad_form"))
+				c.failErr(q, &fault.Error{Code: fault.BadRequest, Message: q.v.T("error.bad_form"), Err: err})
 				return
 			}
 			if !sameOrigin(r) || !equalTokens(r.PostForm.Get("csrf"), c.keys.csrfToken(q.sess)) {

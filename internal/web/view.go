@@ -2,10 +2,12 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/credorisk/credo/internal/auth"
@@ -39,8 +41,29 @@ type navItem struct {
 
 func (c *Console) newView(w http.ResponseWriter, r *http.Request, p *auth.Principal, csrf string) *view {
 	lang := c.language(w, r)
-	return &view{Lang: lang, User: p, CSRF: csrf, Section: -1, Path: r.URL.RequestURI(),
+	return &view{Lang: lang, User: p, CSRF: csrf, Section: -1, Path: backPath(r),
 		loc: locale{lang: lang, currency: c.cfg.Currency}}
+}
+
+// backPath is the page a request shows, as an address to come back to (the language switch):
+// itself for a page, the page a form was on for a form's answer.
+func backPath(r *http.Request) string {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return r.URL.RequestURI()
+	}
+	p := r.URL.Path
+	if i := strings.Index(p, "/hits/"); i > 0 {
+		return p[:i] // a disposition: the client's screening
+	}
+	for _, action := range []string{"/test", "/replay", "/activate"} {
+		if cut, ok := strings.CutSuffix(p, action); ok {
+			return cut // a version's action: the version
+		}
+	}
+	if p == consolePath+"/policies" {
+		return consolePath + "/policies/new" // a draft refused: the editor
+	}
+	return p
 }
 
 // anonymousView is the view of a page shown without a session (sign-in, errors before one).
@@ -197,6 +220,11 @@ func (c *Console) failErr(q *req, err error) {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		c.fail(q.w, q.r, q.v, http.StatusRequestEntityTooLarge, q.v.T("error.too_large"))
+		return
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		c.Log.Warn("console: a page ran out of time", "path", q.r.URL.Path, "err", err)
+		c.fail(q.w, q.r, q.v, http.StatusServiceUnavailable, q.v.T("error.timeout"))
 		return
 	}
 	code := fault.Code(err)

@@ -190,7 +190,12 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	http.Redirect(w, r, homeOf(q.who.Role), http.StatusSeeOther)
+	home := homeOf(q.who.Role)
+	if home == "" {
+		c.fail(w, r, q.v, http.StatusForbidden, q.v.T("error.forbidden"))
+		return
+	}
+	http.Redirect(w, r, home, http.StatusSeeOther)
 }
 
 func (c *Console) notFound(w http.ResponseWriter, r *http.Request) {
