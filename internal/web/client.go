@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -155,11 +156,12 @@ func (c *Console) client(q *req) error {
 // sectionNote turns a section's unavailable service into a note on the page (the rest of the
 // page is still worth showing); any other error fails the page.
 func sectionNote(v *view, err error) (string, error) {
+	var fe *fault.Error
 	switch {
 	case err == nil:
 		return "", nil
-	case fault.Code(err) == fault.Unavailable:
-		return v.T("error.unavailable") + " " + err.Error(), nil
+	case fault.Code(err) == fault.Unavailable && errors.As(err, &fe):
+		return v.T("error.unavailable") + " " + fe.Message, nil // the message, not the wrapped cause
 	}
 	return "", err
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -170,8 +171,11 @@ func (c *Console) toLogin(w http.ResponseWriter, r *http.Request, why string) {
 // safeNext accepts only a path of this console as the page to go back to after sign-in.
 func safeNext(next string) string {
 	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil ||
-		!strings.HasPrefix(u.Path, consolePath+"/") || strings.HasPrefix(next, "//") || strings.Contains(next, `\`) {
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || strings.HasPrefix(next, "//") || strings.Contains(next, `\`) {
+		return ""
+	}
+	// "/console/../v1" is not a console path, whatever its start.
+	if clean := path.Clean(u.Path); clean != consolePath && !strings.HasPrefix(clean, consolePath+"/") || strings.Contains(u.Path, "..") {
 		return ""
 	}
 	return u.RequestURI()

@@ -302,3 +302,22 @@ func TestLoginPageWithSessionGoesHome(t *testing.T) {
 		t.Errorf("/console/ with a session: %q", p.Location())
 	}
 }
+
+func TestSafeNext(t *testing.T) {
+	for in, want := range map[string]string{
+		"/console/clients/C-1?as_of=2026-01-01": "/console/clients/C-1?as_of=2026-01-01",
+		"/console/":                             "/console/",
+		"/console/../v1/keys":                   "",
+		"/console/%2e%2e/v1/keys":               "",
+		"//evil.example/console/":               "",
+		"https://evil.example/console/":         "",
+		`/console\..\v1`:                        "",
+		"/v1/clients":                           "",
+		"/consolex":                             "",
+		"":                                      "",
+	} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
