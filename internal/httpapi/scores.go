@@ -62,14 +62,13 @@ func (s *Server) getScore(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h := c.Response().Header()
-	h["Content-Language"] = []string{lang}
-	h["Vary"] = varyLanguage
+	// No Vary: answers are Cache-Control no-store, so no shared cache keeps them.
+	c.Response().Header()["Content-Language"] = contentLanguage[lang]
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, card.ScoreJSON(lang))
 }
 
-// varyLanguage is shared by every score answer: headers are only read once written.
-var varyLanguage = []string{"Accept-Language"}
+// contentLanguage holds the header values, shared by every answer (net/http only reads them).
+var contentLanguage = map[string][]string{"en": {"en"}, "fr": {"fr"}}
 
 func (s *Server) getScoreExplanation(c echo.Context) error {
 	if s.Scores == nil {
