@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -68,6 +69,16 @@ type Engine struct {
 	partialOnce sync.Once
 	partial     rego.PreparedPartialQuery
 	partialErr  error
+	// src is the version's source: partial evaluation gets its own compiler and store built from
+	// it, because OPA's partial evaluation rewrites rule and data terms in place, and those of the
+	// live compiler are read by concurrent evaluations.
+	src engineSource
+}
+
+type engineSource struct {
+	modules map[string]string
+	data    []byte
+	schema  []byte
 }
 
 // buildAfterSightings is when a client state gets its residual. A build costs some twenty to
@@ -96,7 +107,8 @@ func Compile(ctx context.Context, modules map[string]string, data []byte, opts O
 	if err != nil {
 		return nil, &CompileError{Diagnostics: diagnosticsOf(err, "")}
 	}
-	e := &Engine{hash: hash, timeout: opts.EvalTimeout, compiler: v.compiler, store: store, tables: v.data, full: full}
+	e := &Engine{hash: hash, timeout: opts.EvalTimeout, compiler: v.compiler, store: store, tables: v.data, full: full,
+		src: engineSource{modules: maps.Clone(modules), data: bytes.Clone(data), schema: bytes.Clone(opts.DataSchema)}}
 	if e.timeout <= 0 {
 		e.timeout = DefaultEvalTimeout
 	}

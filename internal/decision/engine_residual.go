@@ -9,6 +9,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
 )
 
 // Per-client partial evaluation. Most of the input describes the client and changes rarely
@@ -55,10 +56,17 @@ func (e *Engine) buildTimeout() time.Duration {
 // partialQuery prepares the partial evaluation of the decision once per version, on first use.
 func (e *Engine) partialQuery() (rego.PreparedPartialQuery, error) {
 	e.partialOnce.Do(func() {
+		// A compiler and a store of its own: partial evaluation rewrites terms in place.
+		v, err := check(context.Background(), e.src.modules, e.src.data, e.src.schema, false)
+		if err != nil {
+			e.partialErr = err
+			return
+		}
+		store := inmem.NewFromObjectWithOpts(v.data, inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
 		e.partial, e.partialErr = rego.New(
 			rego.Query(string(resultVar)+" = "+DecisionQuery),
-			rego.Compiler(e.compiler),
-			rego.Store(e.store),
+			rego.Compiler(v.compiler),
+			rego.Store(store),
 			rego.Unknowns(unknownSections),
 			rego.PartialNamespace(residualNamespace),
 			rego.StrictBuiltinErrors(true),
