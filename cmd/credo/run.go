@@ -60,7 +60,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	env := &cli{ctx: ctx, cfg: cfg, stdout: stdout, stderr: stderr, log: newLogger(stderr, cfg.LogLevel)}
+	logs := newLogWriter(stderr)
+	defer logs.Close()
+	env := &cli{ctx: ctx, cfg: cfg, stdout: stdout, stderr: stderr, log: newLogger(logs, cfg.LogLevel)}
 	err = env.dispatch(args[0], args[1:])
 	if errors.Is(err, errHelp) {
 		return nil
