@@ -3,8 +3,8 @@ package main
 import (
 	"net/http"
 
+	"github.com/credorisk/credo/internal/postgres"
 	"github.com/credorisk/credo/internal/web"
-	"github.com/credorisk/credo/internal/web/pgboard"
 )
 
 // console builds the web console on the app's services. Without CREDO_CONSOLE_SECRET, the
@@ -15,7 +15,7 @@ func (c *cli) console(a *app) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	board := pgboard.New(a.db)
+	board := postgres.NewConsoleBoard(a.db)
 	if cfg.Secret == nil {
 		if cfg.Secret, err = board.Secret(c.ctx, web.NewSecret()); err != nil {
 			return nil, err

@@ -66,7 +66,7 @@ type (
 		Report(ctx context.Context, clientID string, withRaw bool) (solvency.Report, error)
 	}
 	// Board answers the portfolio-wide questions no service asks: the portfolio by risk class,
-	// the clients whose class worsened, the screenings waiting for review. pgboard implements it.
+	// the clients whose class worsened, the screenings waiting for review. postgres.ConsoleBoard implements it.
 	Board interface {
 		RiskClasses(ctx context.Context, modelVersion string, asOf ledger.Date) ([]ClassExposure, error)
 		Worsened(ctx context.Context, modelVersion string, from, to time.Time, limit int) ([]Worsening, error)

@@ -121,7 +121,7 @@ func New(d Deps, c Config) (*Console, error) {
 }
 
 // NewSecret makes a random console secret, for a deployment that stores one (see
-// pgboard.Secret) rather than configuring CREDO_CONSOLE_SECRET.
+// postgres.ConsoleBoard.Secret) rather than configuring CREDO_CONSOLE_SECRET.
 func NewSecret() []byte {
 	s := make([]byte, MinSecretLen)
 	mustRandom(s)

@@ -1,4 +1,4 @@
-package pgboard_test
+package postgres_test
 
 import (
 	"bytes"
@@ -14,16 +14,15 @@ import (
 	"github.com/credorisk/credo/internal/receivables"
 	"github.com/credorisk/credo/internal/scoring"
 	"github.com/credorisk/credo/internal/web"
-	"github.com/credorisk/credo/internal/web/pgboard"
 )
 
 var day0 = ledger.DateOf(2026, time.March, 1)
 
-func d(n int) ledger.Date { return day0.AddDays(n) }
+func boardDay(n int) ledger.Date { return day0.AddDays(n) }
 
-// MustLedger fills a fresh database through the ledger service: four clients, invoices partly
+// MustBoardLedger fills a fresh database through the ledger service: four clients, invoices partly
 // paid, paid, credited and not yet issued at the as-of dates the tests use.
-func MustLedger(t *testing.T) (*postgres.DB, *ledger.Service) {
+func MustBoardLedger(t *testing.T) (*postgres.DB, *ledger.Service) {
 	t.Helper()
 	db := pgtest.MustDB(t)
 	svc := &ledger.Service{Store: postgres.NewLedger(db, "EUR"), Currency: "EUR"}
@@ -34,13 +33,13 @@ func MustLedger(t *testing.T) (*postgres.DB, *ledger.Service) {
 		}
 	}
 	invoices := []ledger.Invoice{
-		{InvoiceID: "I-A1", ClientID: "A-1", IssueDate: d(0), DueDate: d(30), Amount: 100000},
-		{InvoiceID: "I-A2", ClientID: "A-1", IssueDate: d(10), DueDate: d(40), Amount: 55555},
-		{InvoiceID: "I-B1", ClientID: "B-1", IssueDate: d(5), DueDate: d(35), Amount: 20000},
-		{InvoiceID: "I-C1", ClientID: "C-1", IssueDate: d(0), DueDate: d(30), Amount: 70001},
-		{InvoiceID: "I-C2", ClientID: "C-1", IssueDate: d(50), DueDate: d(80), Amount: 30000}, // issued after the first as-of
-		{InvoiceID: "I-N1", ClientID: "N-1", IssueDate: d(1), DueDate: d(31), Amount: 12345},
-		{InvoiceID: "CN-C1", ClientID: "C-1", Kind: "credit_note", IssueDate: d(20), DueDate: d(20), Amount: 1, AppliesTo: "I-C1"},
+		{InvoiceID: "I-A1", ClientID: "A-1", IssueDate: boardDay(0), DueDate: boardDay(30), Amount: 100000},
+		{InvoiceID: "I-A2", ClientID: "A-1", IssueDate: boardDay(10), DueDate: boardDay(40), Amount: 55555},
+		{InvoiceID: "I-B1", ClientID: "B-1", IssueDate: boardDay(5), DueDate: boardDay(35), Amount: 20000},
+		{InvoiceID: "I-C1", ClientID: "C-1", IssueDate: boardDay(0), DueDate: boardDay(30), Amount: 70001},
+		{InvoiceID: "I-C2", ClientID: "C-1", IssueDate: boardDay(50), DueDate: boardDay(80), Amount: 30000}, // issued after the first as-of
+		{InvoiceID: "I-N1", ClientID: "N-1", IssueDate: boardDay(1), DueDate: boardDay(31), Amount: 12345},
+		{InvoiceID: "CN-C1", ClientID: "C-1", Kind: "credit_note", IssueDate: boardDay(20), DueDate: boardDay(20), Amount: 1, AppliesTo: "I-C1"},
 	}
 	for _, inv := range invoices {
 		inv.Currency = "EUR"
@@ -49,8 +48,8 @@ func MustLedger(t *testing.T) (*postgres.DB, *ledger.Service) {
 		}
 	}
 	payments := []ledger.Payment{
-		{PaymentID: "P-A1", ClientID: "A-1", Date: d(25), Amount: 40000, Allocations: []ledger.Allocation{{InvoiceID: "I-A1", Amount: 40000}}},
-		{PaymentID: "P-B1", ClientID: "B-1", Date: d(30), Amount: 20000, Allocations: []ledger.Allocation{{InvoiceID: "I-B1", Amount: 20000}}},
+		{PaymentID: "P-A1", ClientID: "A-1", Date: boardDay(25), Amount: 40000, Allocations: []ledger.Allocation{{InvoiceID: "I-A1", Amount: 40000}}},
+		{PaymentID: "P-B1", ClientID: "B-1", Date: boardDay(30), Amount: 20000, Allocations: []ledger.Allocation{{InvoiceID: "I-B1", Amount: 20000}}},
 	}
 	for _, p := range payments {
 		p.Currency = "EUR"
@@ -61,13 +60,13 @@ func MustLedger(t *testing.T) (*postgres.DB, *ledger.Service) {
 	return db, svc
 }
 
-func entry(client, model string, score int, class string, at time.Time) scoring.HistoryEntry {
+func boardEntry(client, model string, score int, class string, at time.Time) scoring.HistoryEntry {
 	return scoring.HistoryEntry{ClientID: client, ModelVersion: model, Score: score, RiskClass: class, PD: 0.01, ComputedAt: at,
 		Features: scoring.Features{}}
 }
 
-// MustRecord records scores in the given order, each a separate call (a row per change).
-func MustRecord(t *testing.T, db *postgres.DB, es ...scoring.HistoryEntry) {
+// MustRecordBoard records scores in the given order, each a separate call (a row per change).
+func MustRecordBoard(t *testing.T, db *postgres.DB, es ...scoring.HistoryEntry) {
 	t.Helper()
 	st := postgres.NewScores(db)
 	for _, e := range es {
@@ -78,25 +77,25 @@ func MustRecord(t *testing.T, db *postgres.DB, es ...scoring.HistoryEntry) {
 }
 
 func TestRiskClasses(t *testing.T) {
-	db, _ := MustLedger(t)
+	db, _ := MustBoardLedger(t)
 	at := time.Date(2026, time.April, 1, 0, 0, 0, 0, time.UTC)
-	MustRecord(t, db,
-		entry("A-1", "2026.1", 700, "A", at), entry("B-1", "2026.1", 690, "A", at), entry("C-1", "2026.1", 560, "D", at),
-		entry("N-1", "2025.9", 600, "C", at)) // another model: N-1 has no score under 2026.1
-	board := pgboard.New(db)
+	MustRecordBoard(t, db,
+		boardEntry("A-1", "2026.1", 700, "A", at), boardEntry("B-1", "2026.1", 690, "A", at), boardEntry("C-1", "2026.1", 560, "D", at),
+		boardEntry("N-1", "2025.9", 600, "C", at)) // another model: N-1 has no score under 2026.1
+	board := postgres.NewConsoleBoard(db)
 	metrics := postgres.NewMetrics(db)
 	tests := []struct {
 		asOf ledger.Date
 		want []web.ClassExposure
 	}{
-		// d(26): A-1 owes 60000 + 55555; B-1 20000 (paid at d(30)); C-1 70000 after its credit note; N-1 12345.
-		{d(26), []web.ClassExposure{{Class: "A", Clients: 2, Exposure: 60000 + 55555 + 20000}, {Class: "B"}, {Class: "C"},
+		// boardDay(26): A-1 owes 60000 + 55555; B-1 20000 (paid at boardDay(30)); C-1 70000 after its credit note; N-1 12345.
+		{boardDay(26), []web.ClassExposure{{Class: "A", Clients: 2, Exposure: 60000 + 55555 + 20000}, {Class: "B"}, {Class: "C"},
 			{Class: "D", Clients: 1, Exposure: 70000}, {Class: "E"}, {Class: "", Clients: 1, Exposure: 12345}}},
-		// d(60): B-1 paid; C-1's second invoice issued.
-		{d(60), []web.ClassExposure{{Class: "A", Clients: 2, Exposure: 60000 + 55555}, {Class: "B"}, {Class: "C"},
+		// boardDay(60): B-1 paid; C-1's second invoice issued.
+		{boardDay(60), []web.ClassExposure{{Class: "A", Clients: 2, Exposure: 60000 + 55555}, {Class: "B"}, {Class: "C"},
 			{Class: "D", Clients: 1, Exposure: 70000 + 30000}, {Class: "E"}, {Class: "", Clients: 1, Exposure: 12345}}},
 		// Before any invoice: every client counted, nothing owed.
-		{d(-1), []web.ClassExposure{{Class: "A", Clients: 2}, {Class: "B"}, {Class: "C"}, {Class: "D", Clients: 1}, {Class: "E"}, {Class: "", Clients: 1}}},
+		{boardDay(-1), []web.ClassExposure{{Class: "A", Clients: 2}, {Class: "B"}, {Class: "C"}, {Class: "D", Clients: 1}, {Class: "E"}, {Class: "", Clients: 1}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.asOf.String(), func(t *testing.T) {
@@ -124,19 +123,19 @@ func TestRiskClasses(t *testing.T) {
 }
 
 func TestWorsened(t *testing.T) {
-	db, _ := MustLedger(t)
+	db, _ := MustBoardLedger(t)
 	from := time.Date(2026, time.November, 1, 0, 0, 0, 0, time.UTC)
 	to := from.AddDate(0, 0, 30)
 	before, in1, in2, after := from.Add(-48*time.Hour), from.Add(24*time.Hour), from.Add(10*24*time.Hour), to.Add(time.Hour)
-	MustRecord(t, db,
-		entry("A-1", "2026.1", 690, "B", before), entry("A-1", "2026.1", 560, "D", in1), // B -> D: worsened by two classes
-		entry("B-1", "2026.1", 620, "C", in1), entry("B-1", "2026.1", 450, "E", in2), // first scored in the period, C -> E
-		entry("C-1", "2026.1", 560, "D", before), entry("C-1", "2026.1", 700, "A", in2), // improved
-		entry("N-1", "2026.1", 620, "C", before), entry("N-1", "2026.1", 610, "C", in1), // same class
-		entry("N-1", "2026.1", 400, "E", after), // after the period: not counted
-		entry("C-1", "2025.9", 300, "E", in2),   // another model
+	MustRecordBoard(t, db,
+		boardEntry("A-1", "2026.1", 690, "B", before), boardEntry("A-1", "2026.1", 560, "D", in1), // B -> D: worsened by two classes
+		boardEntry("B-1", "2026.1", 620, "C", in1), boardEntry("B-1", "2026.1", 450, "E", in2), // first scored in the period, C -> E
+		boardEntry("C-1", "2026.1", 560, "D", before), boardEntry("C-1", "2026.1", 700, "A", in2), // improved
+		boardEntry("N-1", "2026.1", 620, "C", before), boardEntry("N-1", "2026.1", 610, "C", in1), // same class
+		boardEntry("N-1", "2026.1", 400, "E", after), // after the period: not counted
+		boardEntry("C-1", "2025.9", 300, "E", in2),   // another model
 	)
-	got, err := pgboard.New(db).Worsened(context.Background(), "2026.1", from, to, 10)
+	got, err := postgres.NewConsoleBoard(db).Worsened(context.Background(), "2026.1", from, to, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,17 +146,17 @@ func TestWorsened(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("got  %v\nwant %v", got, want)
 	}
-	if one, _ := pgboard.New(db).Worsened(context.Background(), "2026.1", from, to, 1); len(one) != 1 || one[0].ClientID != "B-1" {
+	if one, _ := postgres.NewConsoleBoard(db).Worsened(context.Background(), "2026.1", from, to, 1); len(one) != 1 || one[0].ClientID != "B-1" {
 		t.Errorf("limit 1: %v", one)
 	}
 	// The next period holds N-1's fall from C (its class before) to E.
-	if next, _ := pgboard.New(db).Worsened(context.Background(), "2026.1", to, to.AddDate(0, 0, 30), 10); len(next) != 1 || next[0].ClientID != "N-1" || next[0].FromClass != "C" {
+	if next, _ := postgres.NewConsoleBoard(db).Worsened(context.Background(), "2026.1", to, to.AddDate(0, 0, 30), 10); len(next) != 1 || next[0].ClientID != "N-1" || next[0].FromClass != "C" {
 		t.Errorf("the next period: %v", next)
 	}
 }
 
 func TestReviewQueue(t *testing.T) {
-	db, _ := MustLedger(t)
+	db, _ := MustBoardLedger(t)
 	ctx := context.Background()
 	at := time.Date(2026, time.November, 20, 9, 0, 0, 0, time.UTC)
 	for _, q := range []string{
@@ -183,7 +182,7 @@ func TestReviewQueue(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := pgboard.New(db).ReviewQueue(ctx, 10)
+	got, err := postgres.NewConsoleBoard(db).ReviewQueue(ctx, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +197,7 @@ func TestReviewQueue(t *testing.T) {
 
 func TestSecretSharedByReplicas(t *testing.T) {
 	db := pgtest.MustDB(t)
-	board := pgboard.New(db)
+	board := postgres.NewConsoleBoard(db)
 	ctx := context.Background()
 	if _, err := board.Secret(ctx, []byte("short")); err == nil {
 		t.Fatal("a short candidate was accepted")

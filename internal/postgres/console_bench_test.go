@@ -1,4 +1,4 @@
-package pgboard_test
+package postgres_test
 
 import (
 	"context"
@@ -19,7 +19,6 @@ import (
 	"github.com/credorisk/credo/internal/postgres/pgtest"
 	"github.com/credorisk/credo/internal/scoring"
 	"github.com/credorisk/credo/internal/web"
-	"github.com/credorisk/credo/internal/web/pgboard"
 )
 
 // mustBenchDB opens the database `make bench-import` builds (10,000 clients, 1,000,000 invoices,
@@ -68,7 +67,7 @@ func reportP50(b *testing.B, took []time.Duration) {
 // 1,000,000 invoices: every client's class and its receivables open at the date.
 func BenchmarkRiskClasses(b *testing.B) {
 	db := mustBenchDB(b)
-	board := pgboard.New(db)
+	board := postgres.NewConsoleBoard(db)
 	var took []time.Duration
 	for b.Loop() {
 		start := time.Now()
@@ -112,7 +111,7 @@ func BenchmarkPortfolioPage(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	con, err := web.New(web.Deps{Keys: keys, Metrics: postgres.NewMetrics(db), Scores: benchScores{}, Board: pgboard.New(db)},
+	con, err := web.New(web.Deps{Keys: keys, Metrics: postgres.NewMetrics(db), Scores: benchScores{}, Board: postgres.NewConsoleBoard(db)},
 		web.Config{Secret: web.NewSecret(), SessionTTL: time.Hour, IdleTimeout: time.Hour, RequestTimeout: time.Minute})
 	if err != nil {
 		b.Fatal(err)
