@@ -37,8 +37,10 @@ type app struct {
 	// (the decision service's decision.Policies).
 	policies       *policy.Service
 	policyProvider *policy.Provider
-	// decisions decides quotes (its writers run only under serve).
-	decisions *decision.Service
+	// decisions decides quotes (its writers run only under serve); decisionContexts caches what a
+	// quote reads about its client.
+	decisions        *decision.Service
+	decisionContexts *decisionContexts
 	// solvency holds the providers' snapshots that scores and decisions read; serve runs its
 	// background refresh.
 	solvency *solvency.Service

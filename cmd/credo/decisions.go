@@ -2,12 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/credorisk/credo/internal/cache"
 	"github.com/credorisk/credo/internal/config"
 	"github.com/credorisk/credo/internal/decision"
+	"github.com/credorisk/credo/internal/ledger"
 	"github.com/credorisk/credo/internal/postgres"
 	"github.com/credorisk/credo/internal/sanctions"
 	"github.com/credorisk/credo/internal/scoring"
@@ -92,6 +97,41 @@ func (d decisionScores) DecisionScore(ctx context.Context, clientID string) (dec
 			WeightedDBT12m: m.WeightedDBT12m, PaidCount12m: m.PaidCount12m, DSO: m.DSO},
 		HasInvoices: card.HasInvoices(),
 	}, nil
+}
+
+// decisionContexts caches each client's decision context (identity, screening, solvency) so a
+// quote reads no table for it: an entry is dropped when the client, its screening or its
+// solvency changes (hooks above and in solvency.go), and lives at most CREDO_DECISION_CONTEXT_TTL
+// (default 10 minutes) in any case.
+type decisionContexts struct {
+	ns        *cache.Namespace
+	clients   decision.Clients
+	sanctions decision.SanctionsSource
+	solvency  decision.SolvencySource
+	log       *slog.Logger
+}
+
+func (d *decisionContexts) DecisionContext(ctx context.Context, clientID string, today ledger.Date) (decision.ClientContext, error) {
+	b, err := d.ns.GetOrCompute(ctx, clientID, func(ctx context.Context) ([]byte, error) {
+		cc, err := decision.ReadClientContext(ctx, d.clients, d.sanctions, d.solvency, d.log, clientID, today)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(cc)
+	})
+	if err != nil {
+		return decision.ClientContext{}, err
+	}
+	var cc decision.ClientContext
+	if err := json.Unmarshal(b, &cc); err != nil {
+		return decision.ClientContext{}, fmt.Errorf("decode the decision context of %s: %w", clientID, err)
+	}
+	return cc, nil
+}
+
+// Invalidate drops clients' contexts (solvency snapshots call it).
+func (d *decisionContexts) Invalidate(ctx context.Context, ids ...string) {
+	d.ns.Invalidate(ctx, ids...)
 }
 
 // decisionSanctions gives a decision the client's screening status.

@@ -60,6 +60,9 @@ func (c *cli) openSolvency(a *app) error {
 			if a.scores != nil {
 				a.scores.Invalidate(ctx, ids...)
 			}
+			if a.decisionContexts != nil {
+				a.decisionContexts.Invalidate(ctx, ids...)
+			}
 		},
 	})
 	if err != nil {

@@ -44,7 +44,19 @@ type (
 	Policies interface {
 		Active() *Policy
 	}
+	// ContextSource, when set, gives a client, its screening and its solvency in one (cached)
+	// call instead of three reads; an unknown client is a fault.NotFound.
+	ContextSource interface {
+		DecisionContext(ctx context.Context, clientID string, today ledger.Date) (ClientContext, error)
+	}
 )
+
+// ClientContext is what a decision reads about a client besides its score and exposure.
+type ClientContext struct {
+	Client    ledger.Client `json:"client"`
+	Sanctions Sanctions     `json:"sanctions"`
+	Solvency  Solvency      `json:"solvency"`
+}
 
 // Policy is a compiled policy version.
 type Policy struct {
@@ -111,7 +123,9 @@ type Service struct {
 	Sanctions SanctionsSource
 	Solvency  SolvencySource
 	Policies  Policies
-	Currency  string
+	// Context replaces Clients.GetClient, Sanctions and Solvency on the request path when set.
+	Context  ContextSource
+	Currency string
 	// ReservationTTL is how long an approved quote holds its amount (CREDO_RESERVATION_TTL).
 	ReservationTTL time.Duration
 	Observer       Observer
@@ -144,12 +158,18 @@ func (s *Service) Decide(ctx context.Context, req Request, actor string) (d Deci
 		return Decision{}, false, err
 	}
 	hash := req.Hash()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	today := ledger.DateFromTime(now)
 	// A quote sent again is recognised at the group commit, under its lock: no read before.
-	client, err := s.Clients.GetClient(ctx, req.ClientID)
+	cc, err := s.clientContext(ctx, req.ClientID, today)
+	client := cc.Client
 	switch {
 	case fault.Code(err) == fault.NotFound && req.Client != nil:
 		if _, client, err = s.Clients.PutClient(ctx, req.prospect(), actor); err != nil {
 			return Decision{}, false, prefixFields(err, "client.")
+		}
+		if cc, err = s.clientContext(ctx, client.ClientID, today); err != nil {
+			return Decision{}, false, err
 		}
 	case fault.Code(err) == fault.NotFound:
 		return Decision{}, false, fault.Validation("unknown client", fault.Field("client_id",
@@ -161,14 +181,13 @@ func (s *Service) Decide(ctx context.Context, req Request, actor string) (d Deci
 	if policy == nil {
 		return Decision{}, false, fault.Errorf(fault.Unavailable, "no policy is loaded")
 	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	today := ledger.DateFromTime(now)
 	in := Input{Now: now, Today: today, Quote: Quote{QuoteID: req.QuoteID, Amount: req.Amount, Currency: req.Currency,
 		RequestedTermsDays: req.RequestedTermsDays, EndOfMonth: req.EndOfMonth, OpenOrdersAmount: req.OpenOrdersAmount},
 		Client: clientInput(client)}
-	if err := s.gather(ctx, &in, client.ClientID, today); err != nil {
+	if err := s.gather(ctx, &in, client.ClientID); err != nil {
 		return Decision{}, false, err
 	}
+	in.Sanctions, in.Solvency = cc.Sanctions, cc.Solvency
 	p := &Pending{Input: in, policy: policy, done: make(chan error, 1)}
 	p.Entry = LogEntry{RequestHash: hash, Decision: Decision{
 		DecisionID: s.newID(now), QuoteID: req.QuoteID, ClientID: client.ClientID, Amount: req.Amount,
@@ -210,29 +229,53 @@ func (s *Service) replay(prev *LogEntry, hash string) (Decision, bool, error) {
 	return prev.Decision, true, nil
 }
 
-// gather reads the score, screening and solvency of the client.
-func (s *Service) gather(ctx context.Context, in *Input, clientID string, today ledger.Date) error {
+// gather reads the client's score and the metrics behind it.
+func (s *Service) gather(ctx context.Context, in *Input, clientID string) error {
 	sc, err := s.Scores.DecisionScore(ctx, clientID)
 	if err != nil {
 		return fmt.Errorf("score of %s: %w", clientID, err)
 	}
 	in.Score, in.Metrics, in.Client.IsNew = sc.Score, sc.Metrics, !sc.HasInvoices
-	in.Sanctions = Sanctions{Status: SanctionsNotScreened}
-	if s.Sanctions != nil {
-		if in.Sanctions, err = s.Sanctions.DecisionSanctions(ctx, clientID); err != nil {
-			// A screening we cannot read is not a clear: the policy reviews not_screened.
-			s.Log.WarnContext(ctx, "sanctions status unavailable for a decision", "client_id", clientID, "err", err)
-			in.Sanctions = Sanctions{Status: SanctionsNotScreened}
-		}
-	}
-	in.Solvency = Solvency{CompanyStatus: CompanyUnknown, Stale: true}
-	if s.Solvency != nil {
-		if in.Solvency, err = s.Solvency.DecisionSolvency(ctx, clientID, today); err != nil {
-			s.Log.WarnContext(ctx, "solvency unavailable for a decision", "client_id", clientID, "err", err)
-			in.Solvency = Solvency{CompanyStatus: CompanyUnknown, Stale: true}
-		}
-	}
 	return nil
+}
+
+// clientContext reads the client, its screening and its solvency: through Context when set
+// (cached), else one source after the other. A screening or solvency that cannot be read is not
+// an answer: the decision gets not_screened (reviewed) and no solvency data (stale).
+func (s *Service) clientContext(ctx context.Context, clientID string, today ledger.Date) (ClientContext, error) {
+	if s.Context != nil {
+		return s.Context.DecisionContext(ctx, clientID, today)
+	}
+	return ReadClientContext(ctx, s.Clients, s.Sanctions, s.Solvency, s.Log, clientID, today)
+}
+
+// ReadClientContext reads a client's decision context from its three sources.
+func ReadClientContext(ctx context.Context, clients Clients, sanctions SanctionsSource, solvency SolvencySource, log *slog.Logger,
+	clientID string, today ledger.Date) (ClientContext, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c, err := clients.GetClient(ctx, clientID)
+	if err != nil {
+		return ClientContext{}, err
+	}
+	cc := ClientContext{Client: c, Sanctions: Sanctions{Status: SanctionsNotScreened},
+		Solvency: Solvency{CompanyStatus: CompanyUnknown, Stale: true}}
+	if sanctions != nil {
+		if sc, err := sanctions.DecisionSanctions(ctx, clientID); err != nil {
+			log.WarnContext(ctx, "sanctions status unavailable for a decision", "client_id", clientID, "err", err)
+		} else {
+			cc.Sanctions = sc
+		}
+	}
+	if solvency != nil {
+		if sv, err := solvency.DecisionSolvency(ctx, clientID, today); err != nil {
+			log.WarnContext(ctx, "solvency unavailable for a decision", "client_id", clientID, "err", err)
+		} else {
+			cc.Solvency = sv
+		}
+	}
+	return cc, nil
 }
 
 // evaluate runs the policy on the input with exposure base and fills the entry's result.
