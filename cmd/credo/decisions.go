@@ -21,7 +21,7 @@ import (
 // openDecisions wires the quote decision service:
 //
 //	CREDO_RESERVATION_TTL     how long an approved quote holds its amount (default 720h, 30 days)
-//	CREDO_DECISION_WRITERS    group-commit writers (default 2)
+//	CREDO_DECISION_WRITERS    group-commit writers (default 4)
 //	CREDO_DECISION_BATCH      the most decisions one commit logs (default 128)
 func (c *cli) openDecisions(a *app) error {
 	ttl, err := config.Duration(c.cfg.Env, "CREDO_RESERVATION_TTL", 30*24*time.Hour)
@@ -37,7 +37,7 @@ func (c *cli) openDecisions(a *app) error {
 		Buckets: []float64{.001, .002, .005, .01, .02, .05, .1, .25, 1}})
 	batch := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "credo_decision_batch_size", Help: "Decisions logged per commit.",
 		Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128}})
-	a.registry.MustRegister(decided, failSafe, evalTime, total, batch)
+	a.registry.MustRegister(decided, failSafe, evalTime, total, batch, residualCollector{a.policyProvider})
 	a.decisions = &decision.Service{
 		Store: postgres.NewDecisions(a.db), Clients: a.ledger, Scores: decisionScores{a.scores},
 		Sanctions: decisionSanctions{a.sanctions}, Solvency: a.solvency, Policies: a.policyProvider,
@@ -58,7 +58,7 @@ func (c *cli) openDecisions(a *app) error {
 // startDecisions starts the group-commit writers; they stop with ctx, after the HTTP server has
 // answered every request in flight.
 func (c *cli) startDecisions(ctx context.Context, a *app) error {
-	writers, err := config.Int(c.cfg.Env, "CREDO_DECISION_WRITERS", 2)
+	writers, err := config.Int(c.cfg.Env, "CREDO_DECISION_WRITERS", 4)
 	if err != nil {
 		return err
 	}
@@ -147,4 +147,30 @@ func (d decisionSanctions) DecisionSanctions(ctx context.Context, clientID strin
 		out.Hits = append(out.Hits, decision.SanctionsHit{EntryID: h.Entry.String(), List: string(h.Entry.Source), MatchedName: h.MatchedName, Score: h.Score})
 	}
 	return out, nil
+}
+
+// residualCollector exports the serving policy's pre-evaluation counters: evaluations served by a
+// client's residual or by the whole policy, residuals built, fallbacks, evictions, and entries.
+type residualCollector struct{ p decision.Policies }
+
+var residualDesc = prometheus.NewDesc("credo_policy_residual_total",
+	"Policy pre-evaluation of the serving version: evaluations by path, residuals built, fallbacks, evictions.", []string{"kind"}, nil)
+
+var residualEntriesDesc = prometheus.NewDesc("credo_policy_residual_entries", "Client states cached by the serving version.", nil, nil)
+
+func (r residualCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- residualDesc
+	ch <- residualEntriesDesc
+}
+
+func (r residualCollector) Collect(ch chan<- prometheus.Metric) {
+	p := r.p.Active()
+	if p == nil || p.Engine == nil {
+		return
+	}
+	st := p.Engine.ResidualStats()
+	for kind, v := range map[string]int64{"residual": st.Residual, "full": st.Full, "built": st.Built, "fallback": st.Fallbacks, "evicted": st.Evicted} {
+		ch <- prometheus.MustNewConstMetric(residualDesc, prometheus.CounterValue, float64(v), kind)
+	}
+	ch <- prometheus.MustNewConstMetric(residualEntriesDesc, prometheus.GaugeValue, float64(st.Entries))
 }

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -149,22 +151,52 @@ func (s *Decisions) commitOnce(ctx context.Context, order []*decision.Pending, d
 		if err := br.Close(); err != nil {
 			return err
 		}
+		// Each client's quotes are decided in arrival order on its running exposure; different
+		// clients are independent and are decided (and encoded) in parallel.
 		var write []*decision.Pending
+		var groups [][]*decision.Pending
 		for _, p := range order {
 			if p.Duplicate != nil {
 				continue
 			}
-			base := fresh[p.Entry.ClientID]
-			base.Reserved += decide(p, base)
-			fresh[p.Entry.ClientID] = base
 			write = append(write, p)
+			if n := len(groups); n > 0 && groups[n-1][0].Entry.ClientID == p.Entry.ClientID {
+				groups[n-1] = append(groups[n-1], p)
+			} else {
+				groups = append(groups, []*decision.Pending{p})
+			}
+		}
+		encoded := make(map[*decision.Pending]decisionRow, len(write))
+		var mu sync.Mutex
+		var firstErr error
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+		for _, g := range groups {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func(g []*decision.Pending) {
+				defer func() { <-sem; wg.Done() }()
+				base := fresh[g[0].Entry.ClientID]
+				for _, p := range g {
+					base.Reserved += decide(p, base)
+					row, err := encodeDecision(p)
+					mu.Lock()
+					if err != nil && firstErr == nil {
+						firstErr = err
+					}
+					encoded[p] = row
+					mu.Unlock()
+				}
+			}(g)
+		}
+		wg.Wait()
+		if firstErr != nil {
+			return firstErr
 		}
 		cols := newDecisionColumns(len(write))
 		var res reservationColumns
 		for _, p := range write {
-			if err := cols.add(p); err != nil {
-				return err
-			}
+			cols.add(p, encoded[p])
 			if r := p.Entry.Reservation; r != nil {
 				res.add(p.Entry.DecisionID, p.Entry.QuoteID, p.Entry.ClientID, r.Amount, r.ExpiresAt)
 			}
@@ -266,17 +298,25 @@ type decisionColumns struct {
 
 func newDecisionColumns(n int) *decisionColumns { return &decisionColumns{ids: make([]string, 0, n)} }
 
-func (c *decisionColumns) add(p *decision.Pending) error {
-	e := &p.Entry
-	answer, err := json.Marshal(e.Decision)
+// decisionRow is a decision's logged documents, encoded.
+type decisionRow struct{ answer, input []byte }
+
+func encodeDecision(p *decision.Pending) (decisionRow, error) {
+	answer, err := json.Marshal(p.Entry.Decision)
 	if err != nil {
-		return err
+		return decisionRow{}, err
 	}
 	input, err := json.Marshal(p.Input)
 	if err != nil {
-		return err
+		return decisionRow{}, err
 	}
-	e.Input = input
+	p.Entry.Input = input
+	return decisionRow{answer: answer, input: input}, nil
+}
+
+func (c *decisionColumns) add(p *decision.Pending, row decisionRow) {
+	e := &p.Entry
+	answer, input := row.answer, row.input
 	c.ids = append(c.ids, e.DecisionID)
 	c.quotes = append(c.quotes, e.QuoteID)
 	c.clients = append(c.clients, e.ClientID)
@@ -295,7 +335,6 @@ func (c *decisionColumns) add(p *decision.Pending) error {
 	c.failures = append(c.failures, e.Failure)
 	c.answers = append(c.answers, string(answer))
 	c.inputs = append(c.inputs, string(input))
-	return nil
 }
 
 func (c *decisionColumns) args() []any {
