@@ -4,17 +4,23 @@ SHELL := /bin/bash
 GO ?= go
 SERVICES = eval "$$(deploy/local/services.sh)"
 BIN = bin/credo
+# The public sanctions lists the demo screens against (loading the same files again changes nothing).
+DEMO_LISTS ?= ../shared/data/sanctions
 
 .PHONY: run build test chromium test-short bench bench-import bench-sanctions bench-metrics bench-score bench-policy vet clean services
 
 build:
 	$(GO) build -o $(BIN) ./cmd/credo
 
-## run: migrate, seed a demo portfolio when the database is empty, print a demo admin key, serve on :8080
+## run: migrate, seed a demo portfolio when the database is empty, load the demo sanctions lists, print a demo admin key, serve on :8080
 run: build
 	@$(SERVICES); \
 	./$(BIN) migrate && \
 	./$(BIN) seed demo --if-empty && \
+	if [ -d $(DEMO_LISTS)/ofac ]; then \
+		./$(BIN) sanctions load --source ofac --dir $(DEMO_LISTS)/ofac && \
+		./$(BIN) sanctions load --source un --file $(DEMO_LISTS)/un/consolidated.xml; \
+	fi && \
 	echo "demo admin key (use as: Authorization: Bearer <key>): $$(./$(BIN) keys create --name demo-admin --role admin --replace)" && \
 	exec ./$(BIN) serve
 
