@@ -23,6 +23,7 @@ import (
 //	CREDO_RESERVATION_TTL     how long an approved quote holds its amount (default 720h, 30 days)
 //	CREDO_DECISION_WRITERS    group-commit writers (default 4)
 //	CREDO_DECISION_BATCH      the most decisions one commit logs (default 128)
+//	CREDO_DECISION_CONTEXT_TTL the longest a client's cached decision context lives (default 10m)
 func (c *cli) openDecisions(a *app) error {
 	ttl, err := config.Duration(c.cfg.Env, "CREDO_RESERVATION_TTL", 30*24*time.Hour)
 	if err != nil {
@@ -38,9 +39,36 @@ func (c *cli) openDecisions(a *app) error {
 	batch := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "credo_decision_batch_size", Help: "Decisions logged per commit.",
 		Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128}})
 	a.registry.MustRegister(decided, failSafe, evalTime, total, batch, residualCollector{a.policyProvider})
+	ctxTTL, err := config.Duration(c.cfg.Env, "CREDO_DECISION_CONTEXT_TTL", 10*time.Minute)
+	if err != nil {
+		return err
+	}
+	contexts := &decisionContexts{ns: a.cache.Namespace("decision-context", max(ctxTTL, time.Second)),
+		clients: a.ledger, sanctions: decisionSanctions{a.sanctions}, log: c.log}
+	if a.solvency != nil {
+		contexts.solvency = a.solvency
+	}
+	a.decisionContexts = contexts
+	// A context is dropped whenever what it holds changes, on every replica (the cache's bus):
+	// ledger writes (a client's identity among them), screening changes, and solvency snapshots
+	// (solvency.go).
+	ledgerChanged := a.ledger.ClientsChanged
+	a.ledger.ClientsChanged = func(ctx context.Context, ids []string) {
+		contexts.Invalidate(ctx, ids...)
+		if ledgerChanged != nil {
+			ledgerChanged(ctx, ids)
+		}
+	}
+	screeningChanged := a.sanctions.ScreeningChanged
+	a.sanctions.ScreeningChanged = func(ctx context.Context, ids []string) {
+		contexts.Invalidate(ctx, ids...)
+		if screeningChanged != nil {
+			screeningChanged(ctx, ids)
+		}
+	}
 	a.decisions = &decision.Service{
 		Store: postgres.NewDecisions(a.db), Clients: a.ledger, Scores: decisionScores{a.scores},
-		Sanctions: decisionSanctions{a.sanctions}, Solvency: a.solvency, Policies: a.policyProvider,
+		Sanctions: decisionSanctions{a.sanctions}, Solvency: a.solvency, Policies: a.policyProvider, Context: contexts,
 		Currency: c.cfg.Currency, ReservationTTL: ttl, Log: c.log,
 		Observer: decision.Observer{
 			Decided: func(o decision.Outcome, eval, took time.Duration) {

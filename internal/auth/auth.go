@@ -21,7 +21,7 @@ type Role string
 // The roles.
 const (
 	Admin         Role = "admin"          // everything, keys included
-	Ingest        Role = "ingest"         // ledger writes and imports (and reading back what it wrote)
+	Ingest        Role = "ingest"         // ledger writes and imports, ledger reads, bureau imports
 	Sales         Role = "sales"          // quote decisions and client reads
 	Finance       Role = "finance"        // reads everything but keys
 	CreditManager Role = "credit_manager" // finance's reads plus policy and screening work
