@@ -7,7 +7,7 @@ BIN = bin/credo
 # The public sanctions lists the demo screens against (loading the same files again changes nothing).
 DEMO_LISTS ?= ../shared/data/sanctions
 
-.PHONY: run build test chromium test-short bench bench-import bench-sanctions bench-metrics bench-score bench-policy vet clean services
+.PHONY: run build test chromium bench bench-import bench-sanctions bench-metrics bench-score bench-policy vet clean services
 
 build:
 	$(GO) build -o $(BIN) ./cmd/credo
