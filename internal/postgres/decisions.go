@@ -30,17 +30,27 @@ var _ decision.Store = (*Decisions)(nil)
 // exposureSQL reads, for clients ($1) as of today ($2): the open receivables (balances at today of
 // invoices issued by today and not settled by today), the overdue part (due before today), and
 // the active reservations (not released, not expired, not consumed by an invoice of their quote).
+// "Not settled by today" is two cases, each on its own index: never settled (invoices_open, by
+// client), and settled by a movement dated after today (the finite part of invoices_unsettled
+// above today: a handful of rows, whoever the clients).
 var exposureSQL = `
 WITH c AS (SELECT DISTINCT unnest($1::text[]) AS client_id),
+open AS (
+	SELECT i.invoice_id, i.client_id, i.amount, i.due_date FROM invoices i
+	WHERE i.client_id = ANY($1) AND i.kind = 'invoice' AND i.settled_on IS NULL AND i.issue_date <= ` + epoch + ` + $2::int
+	UNION ALL
+	SELECT i.invoice_id, i.client_id, i.amount, i.due_date FROM invoices i
+	WHERE i.kind = 'invoice' AND coalesce(i.settled_on, 'infinity'::date) > ` + epoch + ` + $2::int
+		AND coalesce(i.settled_on, 'infinity'::date) < 'infinity'::date
+		AND i.client_id = ANY($1) AND i.issue_date <= ` + epoch + ` + $2::int
+),
 ar AS (
-	SELECT i.client_id, sum(i.amount - coalesce(m.moved, 0)) AS open_ar,
-		coalesce(sum(i.amount - coalesce(m.moved, 0)) FILTER (WHERE i.due_date < ` + epoch + ` + $2::int), 0) AS overdue
-	FROM invoices i
+	SELECT o.client_id, sum(o.amount - coalesce(m.moved, 0)) AS open_ar,
+		coalesce(sum(o.amount - coalesce(m.moved, 0)) FILTER (WHERE o.due_date < ` + epoch + ` + $2::int), 0) AS overdue
+	FROM open o
 	LEFT JOIN LATERAL (SELECT sum(a.amount) AS moved FROM allocations a
-		WHERE a.invoice_id = i.invoice_id AND a.date <= ` + epoch + ` + $2::int) m ON true
-	WHERE i.client_id = ANY($1) AND i.kind = 'invoice' AND i.issue_date <= ` + epoch + ` + $2::int
-		AND (i.settled_on IS NULL OR i.settled_on > ` + epoch + ` + $2::int)
-	GROUP BY i.client_id
+		WHERE a.invoice_id = o.invoice_id AND a.date <= ` + epoch + ` + $2::int) m ON true
+	GROUP BY o.client_id
 ),
 res AS (
 	SELECT r.client_id, sum(r.amount) AS reserved FROM reservations r
