@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -43,7 +45,7 @@ func (c *cli) openDecisions(a *app) error {
 	if err != nil {
 		return err
 	}
-	contexts := &decisionContexts{ns: a.cache.Namespace("decision-context", max(ctxTTL, time.Second)),
+	contexts := &decisionContexts{ns: a.cache.Namespace("decision-context", max(ctxTTL, time.Second)), memo: newDecoded[decision.ClientContext](),
 		clients: a.ledger, sanctions: decisionSanctions{a.sanctions}, log: c.log}
 	if a.solvency != nil {
 		contexts.solvency = a.solvency
@@ -67,7 +69,7 @@ func (c *cli) openDecisions(a *app) error {
 		}
 	}
 	a.decisions = &decision.Service{
-		Store: postgres.NewDecisions(a.db), Clients: a.ledger, Scores: decisionScores{a.scores},
+		Store: postgres.NewDecisions(a.db), Clients: a.ledger, Scores: decisionScores{s: a.scores, memo: newDecoded[decision.ScoreInput]()},
 		Sanctions: decisionSanctions{a.sanctions}, Solvency: a.solvency, Policies: a.policyProvider, Context: contexts,
 		Currency: c.cfg.Currency, ReservationTTL: ttl, Log: c.log,
 		Observer: decision.Observer{
@@ -98,14 +100,70 @@ func (c *cli) startDecisions(ctx context.Context, a *app) error {
 	return nil
 }
 
+// decoded remembers, per client, the value decoded from the cached bytes it last saw: a quote
+// decodes a client's cached JSON again only when the cache holds different bytes.
+type decoded[T any] struct {
+	seed maphash.Seed
+	mu   sync.Mutex
+	m    map[string]decodedEntry[T]
+}
+
+type decodedEntry[T any] struct {
+	sum uint64
+	v   T
+}
+
+// maxDecoded bounds the memory of a decoded set; past it, it starts again.
+const maxDecoded = 200_000
+
+func newDecoded[T any]() *decoded[T] {
+	return &decoded[T]{seed: maphash.MakeSeed(), m: map[string]decodedEntry[T]{}}
+}
+
+// get returns what decode gives for these bytes of this client, decoding only new bytes.
+func (d *decoded[T]) get(clientID string, decode func() (T, error), parts ...[]byte) (T, error) {
+	var h maphash.Hash
+	h.SetSeed(d.seed)
+	for _, p := range parts {
+		_, _ = h.Write(p)
+	}
+	sum := h.Sum64()
+	d.mu.Lock()
+	e, ok := d.m[clientID]
+	d.mu.Unlock()
+	if ok && e.sum == sum {
+		return e.v, nil
+	}
+	v, err := decode()
+	if err != nil {
+		return v, err
+	}
+	d.mu.Lock()
+	if len(d.m) >= maxDecoded {
+		clear(d.m)
+	}
+	d.m[clientID] = decodedEntry[T]{sum: sum, v: v}
+	d.mu.Unlock()
+	return v, nil
+}
+
 // decisionScores gives a decision the client's cached score and the metrics behind it.
-type decisionScores struct{ s *scoring.Service }
+type decisionScores struct {
+	s    *scoring.Service
+	memo *decoded[decision.ScoreInput]
+}
 
 func (d decisionScores) DecisionScore(ctx context.Context, clientID string) (decision.ScoreInput, error) {
 	card, err := d.s.Score(ctx, clientID, false)
 	if err != nil {
 		return decision.ScoreInput{}, err
 	}
+	// The English document and the metrics are what a decision reads of a card.
+	return d.memo.get(clientID, func() (decision.ScoreInput, error) { return scoreInput(card) }, card.ScoreJSON("en"), card.MetricsJSON())
+}
+
+// scoreInput decodes what a decision needs of a score card.
+func scoreInput(card scoring.Card) (decision.ScoreInput, error) {
 	m, err := card.Metrics()
 	if err != nil {
 		return decision.ScoreInput{}, err
@@ -133,6 +191,7 @@ func (d decisionScores) DecisionScore(ctx context.Context, clientID string) (dec
 // (default 10 minutes) in any case.
 type decisionContexts struct {
 	ns        *cache.Namespace
+	memo      *decoded[decision.ClientContext]
 	clients   decision.Clients
 	sanctions decision.SanctionsSource
 	solvency  decision.SolvencySource
@@ -150,11 +209,13 @@ func (d *decisionContexts) DecisionContext(ctx context.Context, clientID string,
 	if err != nil {
 		return decision.ClientContext{}, err
 	}
-	var cc decision.ClientContext
-	if err := json.Unmarshal(b, &cc); err != nil {
-		return decision.ClientContext{}, fmt.Errorf("decode the decision context of %s: %w", clientID, err)
-	}
-	return cc, nil
+	return d.memo.get(clientID, func() (decision.ClientContext, error) {
+		var cc decision.ClientContext
+		if err := json.Unmarshal(b, &cc); err != nil {
+			return cc, fmt.Errorf("decode the decision context of %s: %w", clientID, err)
+		}
+		return cc, nil
+	}, b)
 }
 
 // Invalidate drops clients' contexts (solvency snapshots call it).

@@ -242,6 +242,10 @@ func (c Card) Explanation() (ExplanationDoc, error) {
 	return d, err
 }
 
+// MetricsJSON is the encoded receivables metrics the score was computed from (shared: do not
+// modify).
+func (c Card) MetricsJSON() []byte { return c.sec[secMetrics] }
+
 // Metrics decodes the receivables metrics the score was computed from (as of AsOf).
 func (c Card) Metrics() (receivables.Metrics, error) {
 	var m receivables.Metrics
