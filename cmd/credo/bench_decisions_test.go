@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +24,12 @@ import (
 //	go test -run '^$' -bench BenchmarkDecisions -benchtime 20000x ./cmd/credo
 func BenchmarkDecisions(b *testing.B) {
 	env := testEnv(b, map[string]string{"CREDO_LOG_LEVEL": "warn", "CREDO_SANCTIONS_REFRESH": "off", "CREDO_KEY_CACHE_TTL": "60s"})
+	// The group commit's settings can be tried from the environment.
+	for _, k := range []string{"CREDO_DECISION_WRITERS", "CREDO_DECISION_BATCH", "GOGC"} {
+		if v := os.Getenv(k); v != "" {
+			env[k] = v
+		}
+	}
 	mustCredo(b, env, "migrate")
 	mustCredo(b, env, "seed", "demo", "--clients", "500", "--seed", "5")
 	mustCredo(b, env, "sanctions", "load", "--source", "ofac", "--dir", sanctionsData+"/ofac")
@@ -69,6 +77,16 @@ func BenchmarkDecisions(b *testing.B) {
 	evals := make([][]int64, conns)
 	outcomes := make([]map[string]int, conns)
 	var failed atomic.Int64
+	if f := os.Getenv("BENCH_CPUPROFILE"); f != "" {
+		out, err := os.Create(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(out); err != nil {
+			b.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	b.ResetTimer()
 	start := time.Now()
 	var wg sync.WaitGroup

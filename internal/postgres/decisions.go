@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"runtime"
 	"slices"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/credorisk/credo/internal/decision"
 	"github.com/credorisk/credo/internal/fault"
@@ -121,14 +121,18 @@ func (s *Decisions) CommitBatch(ctx context.Context, batch []*decision.Pending, 
 }
 
 // commitOnce tries the batch once; it returns the quotes it found already logged (and then
-// commits nothing).
+// commits nothing). It is two round trips on one connection: BEGIN, the locks and the exposure;
+// then the inserts and COMMIT. A quote logged meanwhile fails the insert on its unique quote_id,
+// which aborts the transaction (the COMMIT that follows it then rolls back): nothing of the
+// batch lands, and the quotes found in the log are returned.
 func (s *Decisions) commitOnce(ctx context.Context, order []*decision.Pending, decide func(*decision.Pending, decision.ExposureBase) ledger.Money) ([]string, error) {
 	var keys []int64
-	var clients []string
+	var clients, quotes []string
 	for _, p := range order {
 		if p.Duplicate == nil {
 			keys = append(keys, lockKey("exposure", p.Entry.ClientID), lockKey("quote", p.Entry.QuoteID))
 			clients = append(clients, p.Entry.ClientID)
+			quotes = append(quotes, p.Entry.QuoteID)
 		}
 	}
 	if len(clients) == 0 {
@@ -137,116 +141,114 @@ func (s *Decisions) commitOnce(ctx context.Context, order []*decision.Pending, d
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
 	today := order[0].Input.Today
-	var dups []string
-	err := s.db.inTx(ctx, "commit decisions", func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
-		b.Queue(`SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) s`, keys)
-		b.Queue(exposureSQL, clients, int32(today))
-		br := tx.SendBatch(ctx, b)
+	conn, err := s.db.Pool.Acquire(ctx)
+	if err != nil {
+		return nil, unavailable(err, "commit decisions")
+	}
+	// A connection left inside a transaction (an error between BEGIN and COMMIT) is rolled back
+	// here; one that cannot be is closed by the pool on release, never reused.
+	defer func() {
+		if conn.Conn().PgConn().TxStatus() != 'I' {
+			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+		conn.Release()
+	}()
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN`)
+	b.Queue(`SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest($1::bigint[]) AS k ORDER BY 1) s`, keys)
+	b.Queue(exposureSQL, clients, int32(today))
+	fresh, err := func() (map[string]decision.ExposureBase, error) {
+		br := conn.SendBatch(ctx, b)
+		defer br.Close()
+		if _, err := br.Exec(); err != nil {
+			return nil, err
+		}
 		var n int64
 		if err := br.QueryRow().Scan(&n); err != nil {
-			br.Close()
-			return err
+			return nil, err
 		}
 		rows, err := br.Query()
 		if err != nil {
-			br.Close()
-			return err
+			return nil, err
 		}
 		fresh, err := scanExposure(rows, len(clients))
 		if err != nil {
-			br.Close()
-			return err
+			return nil, err
 		}
-		if err := br.Close(); err != nil {
-			return err
+		return fresh, br.Close()
+	}()
+	if err != nil {
+		return nil, unavailable(err, "commit decisions: lock and read the exposure")
+	}
+	// Each client's quotes are decided in arrival order on its running exposure; different
+	// clients are independent and are decided (and encoded) in parallel.
+	var write []*decision.Pending
+	var groups [][]*decision.Pending
+	for _, p := range order {
+		if p.Duplicate != nil {
+			continue
 		}
-		// Each client's quotes are decided in arrival order on its running exposure; different
-		// clients are independent and are decided (and encoded) in parallel.
-		var write []*decision.Pending
-		var groups [][]*decision.Pending
-		for _, p := range order {
-			if p.Duplicate != nil {
-				continue
-			}
-			write = append(write, p)
-			if n := len(groups); n > 0 && groups[n-1][0].Entry.ClientID == p.Entry.ClientID {
-				groups[n-1] = append(groups[n-1], p)
-			} else {
-				groups = append(groups, []*decision.Pending{p})
-			}
+		write = append(write, p)
+		if n := len(groups); n > 0 && groups[n-1][0].Entry.ClientID == p.Entry.ClientID {
+			groups[n-1] = append(groups[n-1], p)
+		} else {
+			groups = append(groups, []*decision.Pending{p})
 		}
-		encoded := make(map[*decision.Pending]decisionRow, len(write))
-		var mu sync.Mutex
-		var firstErr error
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-		for _, g := range groups {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func(g []*decision.Pending) {
-				defer func() { <-sem; wg.Done() }()
-				base := fresh[g[0].Entry.ClientID]
-				for _, p := range g {
-					base.Reserved += decide(p, base)
-					row, err := encodeDecision(p)
-					mu.Lock()
-					if err != nil && firstErr == nil {
-						firstErr = err
-					}
-					encoded[p] = row
-					mu.Unlock()
+	}
+	encoded := make(map[*decision.Pending]decisionRow, len(write))
+	var mu sync.Mutex
+	var firstErr error
+	tasks := make([]func(), len(groups))
+	for i, g := range groups {
+		tasks[i] = func() {
+			base := fresh[g[0].Entry.ClientID]
+			for _, p := range g {
+				base.Reserved += decide(p, base)
+				row, err := encodeDecision(p)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
 				}
-			}(g)
-		}
-		wg.Wait()
-		if firstErr != nil {
-			return firstErr
-		}
-		cols := newDecisionColumns(len(write))
-		var res reservationColumns
-		for _, p := range write {
-			cols.add(p, encoded[p])
-			if r := p.Entry.Reservation; r != nil {
-				res.add(p.Entry.DecisionID, p.Entry.QuoteID, p.Entry.ClientID, r.Amount, r.ExpiresAt)
+				encoded[p] = row
+				mu.Unlock()
 			}
 		}
-		b = &pgx.Batch{}
-		b.Queue(insertDecisionsSQL, cols.args()...)
-		if len(res.ids) > 0 {
-			b.Queue(insertReservationsSQL, res.ids, res.quotes, res.clients, res.amounts, res.expires)
+	}
+	runParallel(tasks)
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	cols := newDecisionColumns(len(write))
+	var res reservationColumns
+	for _, p := range write {
+		cols.add(p, encoded[p])
+		if r := p.Entry.Reservation; r != nil {
+			res.add(p.Entry.DecisionID, p.Entry.QuoteID, p.Entry.ClientID, r.Amount, r.ExpiresAt)
 		}
-		br = tx.SendBatch(ctx, b)
-		inserted, err := br.Query()
-		if err != nil {
-			br.Close()
-			return err
+	}
+	b = &pgx.Batch{}
+	b.Queue(insertDecisionsSQL, cols.args()...)
+	if len(res.ids) > 0 {
+		b.Queue(insertReservationsSQL, res.ids, res.quotes, res.clients, res.amounts, res.expires)
+	}
+	b.Queue(`COMMIT`)
+	err = conn.SendBatch(ctx, b).Close()
+	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == pgUniqueViolation && pe.ConstraintName == "decisions_quote_id_key" {
+		_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		var dups []string
+		if err := conn.QueryRow(ctx, `SELECT coalesce(array_agg(quote_id), '{}') FROM decisions WHERE quote_id = ANY($1)`, quotes).Scan(&dups); err != nil {
+			return nil, unavailable(err, "commit decisions: read the quotes already logged")
 		}
-		written, err := pgx.CollectRows(inserted, pgx.RowTo[string])
-		if err != nil {
-			br.Close()
-			return err
+		if len(dups) == 0 {
+			return nil, fmt.Errorf("commit decisions: %w", err)
 		}
-		if len(written) < len(write) {
-			br.Close()
-			dups = missing(write, written)
-			return errDuplicates
-		}
-		if len(res.ids) > 0 {
-			if _, err := br.Exec(); err != nil {
-				br.Close()
-				return err
-			}
-		}
-		return br.Close()
-	})
-	if errors.Is(err, errDuplicates) {
 		return dups, nil
 	}
-	return nil, err
+	if err != nil {
+		return nil, unavailable(err, "commit decisions: write the log")
+	}
+	return nil, nil
 }
-
-var errDuplicates = errors.New("quotes already logged")
 
 // missing lists the quotes of write that the insert did not return.
 func missing(write []*decision.Pending, written []string) []string {
@@ -288,8 +290,7 @@ JOIN unnest($5::bigint[], $6::bigint[], $7::timestamptz[], $8::timestamptz[], $9
 	$13::text[], $14::bigint[], $15::bigint[], $16::text[], $17::text[], $18::text[]) WITH ORDINALITY
 	AS a(amount, credit_limit, decided_at, expires_at, policy_version, policy_hash, model_version, requested_by, request_hash,
 		eval_us, total_us, failure, decision, input, i) USING (i)
-ON CONFLICT (quote_id) DO NOTHING
-RETURNING quote_id`
+`
 
 const insertReservationsSQL = `
 INSERT INTO reservations (decision_id, quote_id, client_id, amount, expires_at)
