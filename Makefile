@@ -7,7 +7,7 @@ BIN = bin/credo
 # The public sanctions lists the demo screens against (loading the same files again changes nothing).
 DEMO_LISTS ?= ../shared/data/sanctions
 
-.PHONY: run build test chromium bench bench-import bench-sanctions bench-metrics bench-score bench-policy vet clean services
+.PHONY: run build test chromium bench bench-import bench-sanctions bench-metrics bench-score bench-policy bench-decisions vet clean services
 
 build:
 	$(GO) build -o $(BIN) ./cmd/credo
@@ -41,7 +41,7 @@ chromium:
 	echo "chromium could not be installed: the console end-to-end tests will skip"
 
 ## bench: the benchmarks named by the issues (imports, metrics, scores, decisions, screening)
-bench: build bench-import bench-sanctions bench-metrics bench-score bench-policy
+bench: build bench-import bench-sanctions bench-metrics bench-score bench-policy bench-decisions
 	@$(SERVICES); \
 	$(GO) test -run '^$$' -bench . -benchtime 3x -count 1 ./...
 
@@ -75,6 +75,16 @@ bench-score: build
 	deploy/local/bench-score.sh && \
 	$(GO) test ./internal/postgres -run '^$$' -bench 'ScoreUncached$$' -benchtime 200x -count 1 && \
 	$(GO) test ./cmd/credo -run '^$$' -bench 'ScoreCachedGET$$' -benchtime 3x -count 1
+
+## bench-decisions: POST /v1/decisions under wrk -t2 -c32 on a seeded portfolio, scores cached, wrk
+## included (deploy/local/bench-decisions.sh: decisions/s, p50/p99, every answer in the log, the
+## policy evaluation p50, the group commit), then the same under the Go load generator
+## (BenchmarkDecisions) and the policy evaluation alone (BenchmarkEvaluate)
+bench-decisions: build
+	@$(SERVICES); \
+	deploy/local/bench-decisions.sh && \
+	$(GO) test ./cmd/credo -run '^$$' -bench 'BenchmarkDecisions$$' -benchtime 20000x -count 1 && \
+	$(GO) test ./internal/decision -run '^$$' -bench 'BenchmarkEvaluate$$' -count 1
 
 ## bench-import: import a generated CSV of 1,000,000 invoices for 10,000 clients and report rows/s
 bench-import: build

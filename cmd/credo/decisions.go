@@ -41,7 +41,10 @@ func (c *cli) openDecisions(a *app) error {
 		Buckets: []float64{.001, .002, .005, .01, .02, .05, .1, .25, 1}})
 	batch := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "credo_decision_batch_size", Help: "Decisions logged per commit.",
 		Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128}})
-	a.registry.MustRegister(decided, failSafe, evalTime, total, batch, residualCollector{a.policyProvider})
+	commit := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "credo_decision_commit_seconds",
+		Help:    "Time of one group commit: locks, exposure, evaluations and the log write.",
+		Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .5}})
+	a.registry.MustRegister(decided, failSafe, evalTime, total, batch, commit, residualCollector{a.policyProvider})
 	ctxTTL, err := config.Duration(c.cfg.Env, "CREDO_DECISION_CONTEXT_TTL", 10*time.Minute)
 	if err != nil {
 		return err
@@ -80,7 +83,10 @@ func (c *cli) openDecisions(a *app) error {
 				total.Observe(took.Seconds())
 			},
 			FailSafe: func(kind string) { failSafe.WithLabelValues(kind).Inc() },
-			Batch:    func(size int, _ time.Duration) { batch.Observe(float64(size)) },
+			Batch: func(size int, took time.Duration) {
+				batch.Observe(float64(size))
+				commit.Observe(took.Seconds())
+			},
 		},
 	}
 	return nil
