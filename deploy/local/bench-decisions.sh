@@ -44,14 +44,19 @@ for _ in $(seq 300); do
 done
 curl -sf -o /dev/null "http://$addr/livez" || { echo "credo serve did not start on $addr" >&2; cat "$log" >&2; exit 1; }
 
-echo "== warm-up: three quotes per client (scores cached, pre-evaluated policies built)"
-for round in 1 2 3; do
+echo "== warm-up: every client quoted until its pre-evaluated policy is built (three quotes at least)"
+metric() { curl -s "http://$addr/metrics" | awk -v k="$1" '$1 == k { print int($2) }'; }
+warmed() { echo $(( $(metric 'credo_policy_residual_total{kind="built"}') + $(metric 'credo_policy_residual_total{kind="fallback"}') )); }
+round=0
+while [ "$round" -lt 3 ] || { [ "$round" -lt 20 ] && [ "$(warmed)" -lt "$clients" ]; }; do
+	round=$((round + 1))
 	for i in $(seq "$clients"); do
 		printf '{"quote_id":"warm-%d-%d","client_id":"C%05d","amount":1000,"currency":"EUR","requested_terms_days":30}\n' "$round" "$i" "$i"
-	done
-done | xargs -P 8 -d '\n' -I{} curl -sf -o /dev/null -X POST -H "Authorization: Bearer $key" \
-	-H "Content-Type: application/json" -d {} "http://$addr/v1/decisions"
-sleep 2
+	done | xargs -P 8 -d '\n' -I{} curl -sf -o /dev/null -X POST -H "Authorization: Bearer $key" \
+		-H "Content-Type: application/json" -d {} "http://$addr/v1/decisions"
+	[ "$round" -ge 3 ] && sleep 1
+done
+echo "$(warmed) client states pre-evaluated after $round rounds"
 
 run="b$(date +%s)"
 echo "== POST /v1/decisions: wrk -t2 -c32 -d$duration, a new quote each time"
