@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -127,41 +125,22 @@ func BenchmarkClientMetrics(b *testing.B) {
 	})
 }
 
-// MustBenchDB opens the database `make bench-import` builds (1,000,000 invoices, 10,000 clients):
-// CREDO_BENCH_DATABASE_URL, else database credo_bench on DATABASE_URL's server. It skips when
-// that database is absent or empty.
+// MustBenchDB opens the benchmark database (mustBenchDB) and returns it with the last issue date
+// of its invoices, its statistics and visibility map fresh.
 func MustBenchDB(b *testing.B) (*postgres.DB, ledger.Date) {
 	b.Helper()
 	ctx := context.Background()
-	dsn := os.Getenv("CREDO_BENCH_DATABASE_URL")
-	if dsn == "" {
-		u, err := url.Parse(pgtest.AdminURL())
-		if err != nil {
-			b.Skipf("DATABASE_URL is not a URL; set CREDO_BENCH_DATABASE_URL: %v", err)
-		}
-		u.Path = "/credo_bench"
-		dsn = u.String()
-	}
-	db, err := postgres.Open(ctx, dsn)
-	if err != nil {
-		b.Skipf("no benchmark database (make bench-import builds it): %v", err)
-	}
-	b.Cleanup(db.Close)
-	var n int64
-	var last *int32
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*), max(issue_date) - DATE '1970-01-01' FROM invoices`).Scan(&n, &last); err != nil || n < 100_000 {
-		b.Skipf("the benchmark database holds %d invoices (%v); run make bench-import", n, err)
+	db := mustBenchDB(b)
+	var last int32
+	if err := db.Pool.QueryRow(ctx, `SELECT max(issue_date) - DATE '1970-01-01' FROM invoices`).Scan(&last); err != nil {
+		b.Fatal(err)
 	}
 	// Right after a bulk import the visibility map is not set yet, and index-only scans would
 	// read the heap; autovacuum gets there eventually, this gets there now (no data changes).
 	if _, err := db.Pool.Exec(ctx, `VACUUM (ANALYZE) invoices, allocations`); err != nil {
 		b.Fatal(err)
 	}
-	// make bench rebuilds it at the current schema; an older one lacks this package's indexes.
-	if cur, target, err := db.MigrationState(ctx); err != nil || cur < target {
-		b.Logf("the benchmark database's schema is at version %d of %d (%v): figures without the newer indexes", cur, target, err)
-	}
-	return db, ledger.Date(*last)
+	return db, ledger.Date(last)
 }
 
 // BenchmarkPortfolioMetrics is the whole portfolio's metrics as of the last day of the bench

@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
-	"net/url"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -123,40 +120,10 @@ func BenchmarkScoreUncached(b *testing.B) {
 	reportLatencies(b, took)
 }
 
-// mustScoreBenchDB opens the database `make bench-import` builds (1,000,000 invoices, 10,000
-// clients): CREDO_BENCH_DATABASE_URL, else credo_bench on DATABASE_URL's server. It skips when
-// that database is absent, empty or not at the current schema.
-func mustScoreBenchDB(b *testing.B) *postgres.DB {
-	b.Helper()
-	ctx := context.Background()
-	dsn := os.Getenv("CREDO_BENCH_DATABASE_URL")
-	if dsn == "" {
-		u, err := url.Parse(pgtest.AdminURL())
-		if err != nil {
-			b.Skipf("DATABASE_URL is not a URL; set CREDO_BENCH_DATABASE_URL: %v", err)
-		}
-		u.Path = "/credo_bench"
-		dsn = u.String()
-	}
-	db, err := postgres.Open(ctx, dsn)
-	if err != nil {
-		b.Skipf("no benchmark database (make bench-import builds it): %v", err)
-	}
-	b.Cleanup(db.Close)
-	var n int64
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM invoices`).Scan(&n); err != nil || n < 100_000 {
-		b.Skipf("the benchmark database holds %d invoices (%v); run make bench-import", n, err)
-	}
-	if err := db.Migrate(ctx, slog.New(slog.DiscardHandler)); err != nil {
-		b.Skipf("the benchmark database cannot be migrated (rebuild it with make bench-import): %v", err)
-	}
-	return db
-}
-
 // BenchmarkRescoreAll is `credo score --all` on the benchmark portfolio, in process with an
 // in-process cache (the issue's target on 10,000 clients and 1,000,000 invoices: 60 s).
 func BenchmarkRescoreAll(b *testing.B) {
-	db := mustScoreBenchDB(b)
+	db := mustBenchDB(b)
 	svc := MustScoreService(b, db)
 	ctx := context.Background()
 	var took []time.Duration
