@@ -37,7 +37,7 @@ vet:
 ## installed when absent; when it cannot be, those tests skip and say why
 chromium:
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
-	{ apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; }; } || \
+	bash -c '. deploy/local/apt.sh && apt_install chromium >/dev/null 2>&1' || \
 	echo "chromium could not be installed: the console end-to-end tests will skip"
 
 ## bench: the benchmarks named by the issues (imports, metrics, scores, decisions, screening)

@@ -16,14 +16,8 @@ export CREDO_REDIS_PREFIX="credo-bench-decisions:" CREDO_LOG_LEVEL=warn CREDO_SA
 log="$root/.local/bench/serve-decisions.log"
 mkdir -p "$(dirname "$log")"
 
-if ! command -v wrk >/dev/null; then
-	echo "installing wrk from Debian's packages" >&2
-	if [ "$(id -u)" = 0 ]; then sudo=(); else sudo=(sudo); fi
-	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >&2 || {
-		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
-		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >&2
-	}
-fi
+. "$root/deploy/local/apt.sh"
+command -v wrk >/dev/null || apt_install wrk
 
 admin="$(echo "$DATABASE_URL" | sed -E 's#/[^/?]+(\?|$)#/postgres\1#')"
 psql "$admin" -qc "DROP DATABASE IF EXISTS credo_bench_decisions" -c "CREATE DATABASE credo_bench_decisions" >/dev/null

@@ -14,14 +14,8 @@ export CREDO_REDIS_PREFIX="credo-bench-score:"
 log="$root/.local/bench/serve-score.log"
 mkdir -p "$(dirname "$log")"
 
-if ! command -v wrk >/dev/null; then
-	echo "installing wrk from Debian's packages" >&2
-	if [ "$(id -u)" = 0 ]; then sudo=(); else sudo=(sudo); fi
-	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >&2 || {
-		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
-		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >&2
-	}
-fi
+. "$root/deploy/local/apt.sh"
+command -v wrk >/dev/null || apt_install wrk
 
 ./bin/credo migrate >/dev/null 2>&1
 counts="$(psql "$DATABASE_URL" -Atc "SELECT (SELECT count(*) FROM clients) || ' clients, ' || (SELECT count(*) FROM invoices) || ' invoices'")"

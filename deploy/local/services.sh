@@ -17,18 +17,7 @@ redis_url="${REDIS_URL-redis://127.0.0.1:6379/0}"
 
 say() { echo "services: $*" >&2; }
 
-as_root() {
-	if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
-		say "need root to run: $*"; return 1; fi
-}
-
-apt_install() {
-	say "installing $* from Debian's packages"
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2 || {
-		as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
-		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >&2
-	}
-}
+. "$root/deploy/local/apt.sh"
 
 pg_bin() {
 	local d
