@@ -1,10 +1,12 @@
 // Package fault is the error vocabulary of every Credo package: a code, a message safe to show,
-// and the fields at fault. The HTTP layer alone maps codes to statuses.
+// and the fields at fault. HTTPStatus maps codes to statuses for both HTTP layers (the API and the
+// console).
 package fault
 
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Error codes shared by every domain package; the HTTP layer maps each to one status.
@@ -19,6 +21,30 @@ const (
 	TooLarge        = "too_large"       // the body is over the size limit (413)
 	Internal        = "internal"        // a bug or an unexpected failure (500, never detailed to the caller)
 )
+
+var httpStatus = map[string]int{
+	Invalid:         http.StatusUnprocessableEntity,
+	BadRequest:      http.StatusBadRequest,
+	NotFound:        http.StatusNotFound,
+	Conflict:        http.StatusConflict,
+	Unauthenticated: http.StatusUnauthorized,
+	Forbidden:       http.StatusForbidden,
+	Unavailable:     http.StatusServiceUnavailable,
+	TooLarge:        http.StatusRequestEntityTooLarge,
+	Internal:        http.StatusInternalServerError,
+}
+
+// HTTPStatus is the HTTP status of a code of the table above, 0 for any other string.
+func HTTPStatus(code string) int { return httpStatus[code] }
+
+// HTTPStatuses returns a copy of the table from codes to HTTP statuses.
+func HTTPStatuses() map[string]int {
+	m := make(map[string]int, len(httpStatus))
+	for k, v := range httpStatus {
+		m[k] = v
+	}
+	return m
+}
 
 // FieldError names one invalid field of an input, with its line for file imports.
 type FieldError struct {

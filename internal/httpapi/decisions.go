@@ -4,7 +4,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -188,11 +187,6 @@ func (s *Server) listDecisions(c echo.Context) error {
 	return c.JSON(http.StatusOK, Page[loggedDecision]{Items: items, Next: next})
 }
 
-// csvHeader is the decision export's columns.
-var csvHeader = []string{"decision_id", "quote_id", "client_id", "decided_at", "outcome", "amount", "credit_limit", "exposure_total",
-	"headroom", "net_days", "end_of_month", "deposit_percent", "score", "risk_class", "pd", "model_version", "policy_version",
-	"reservation_status", "reason_codes", "requested_by"}
-
 // MaxExportRows bounds one CSV export; narrow the dates for more.
 const MaxExportRows = 200_000
 
@@ -202,7 +196,7 @@ func (s *Server) exportDecisions(c echo.Context, f decision.Filter) error {
 	w.Header().Set("Content-Disposition", `attachment; filename="decisions.csv"`)
 	w.WriteHeader(http.StatusOK)
 	cw := csv.NewWriter(w)
-	_ = cw.Write(csvHeader)
+	_ = cw.Write(decision.ExportColumns)
 	f.Limit, f.After = 1000, ""
 	for n := 0; n < MaxExportRows; {
 		list, next, err := s.Decisions.Store.List(c.Request().Context(), f)
@@ -213,19 +207,7 @@ func (s *Server) exportDecisions(c echo.Context, f decision.Filter) error {
 			return nil
 		}
 		for _, e := range list {
-			codes := make([]string, len(e.Reasons))
-			for i, r := range e.Reasons {
-				codes[i] = r.Code
-			}
-			res := ""
-			if e.Reservation != nil {
-				res = e.Reservation.Status
-			}
-			_ = cw.Write([]string{e.DecisionID, e.QuoteID, e.ClientID, e.DecidedAt.UTC().Format(time.RFC3339Nano), string(e.Outcome),
-				e.Amount.String(), e.CreditLimit.String(), e.Exposure.Total.String(), e.Headroom.String(),
-				strconv.Itoa(e.PaymentTerms.NetDays), strconv.FormatBool(e.PaymentTerms.EndOfMonth), strconv.Itoa(e.PaymentTerms.DepositPercent),
-				strconv.FormatFloat(e.Score.Value, 'f', -1, 64), string(e.Score.RiskClass), strconv.FormatFloat(e.Score.PD, 'f', -1, 64),
-				e.Score.ModelVersion, strconv.Itoa(e.PolicyVersion), res, strings.Join(codes, " "), e.RequestedBy})
+			_ = cw.Write(decision.ExportRow(e))
 		}
 		n += len(list)
 		cw.Flush()

@@ -23,18 +23,8 @@ type Problem struct {
 	Report any `json:"report,omitempty"`
 }
 
-// statusOf is the one table from fault codes to HTTP statuses.
-var statusOf = map[string]int{
-	fault.Invalid:         http.StatusUnprocessableEntity,
-	fault.BadRequest:      http.StatusBadRequest,
-	fault.NotFound:        http.StatusNotFound,
-	fault.Conflict:        http.StatusConflict,
-	fault.Unauthenticated: http.StatusUnauthorized,
-	fault.Forbidden:       http.StatusForbidden,
-	fault.Unavailable:     http.StatusServiceUnavailable,
-	fault.TooLarge:        http.StatusRequestEntityTooLarge,
-	fault.Internal:        http.StatusInternalServerError,
-}
+// statusOf is fault's table from codes to HTTP statuses, with the API's own method_not_allowed.
+var statusOf = fault.HTTPStatuses()
 
 var titleOf = map[string]string{
 	fault.Invalid:         "Validation failed",

@@ -8,7 +8,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -106,27 +105,6 @@ func (c *Console) decisions(q *req) error {
 	return nil
 }
 
-// csvColumns are the export's columns: those of GET /v1/decisions with Accept: text/csv.
-var csvColumns = []string{"decision_id", "quote_id", "client_id", "decided_at", "outcome", "amount", "credit_limit", "exposure_total",
-	"headroom", "net_days", "end_of_month", "deposit_percent", "score", "risk_class", "pd", "model_version", "policy_version",
-	"reservation_status", "reason_codes", "requested_by"}
-
-func csvRow(e decision.LogEntry) []string {
-	codes := make([]string, len(e.Reasons))
-	for i, r := range e.Reasons {
-		codes[i] = r.Code
-	}
-	res := ""
-	if e.Reservation != nil {
-		res = e.Reservation.Status
-	}
-	return []string{e.DecisionID, e.QuoteID, e.ClientID, e.DecidedAt.UTC().Format(time.RFC3339Nano), string(e.Outcome),
-		e.Amount.String(), e.CreditLimit.String(), e.Exposure.Total.String(), e.Headroom.String(),
-		strconv.Itoa(e.PaymentTerms.NetDays), strconv.FormatBool(e.PaymentTerms.EndOfMonth), strconv.Itoa(e.PaymentTerms.DepositPercent),
-		strconv.FormatFloat(e.Score.Value, 'f', -1, 64), string(e.Score.RiskClass), strconv.FormatFloat(e.Score.PD, 'f', -1, 64),
-		e.Score.ModelVersion, strconv.Itoa(e.PolicyVersion), res, strings.Join(codes, " "), e.RequestedBy}
-}
-
 // decisionsCSV exports the filtered log, machine-readable (dot decimals, RFC 3339 times) whatever
 // the page's language, so a spreadsheet or a script reads it the same way.
 func (c *Console) decisionsCSV(q *req) error {
@@ -148,10 +126,10 @@ func (c *Console) decisionsCSV(q *req) error {
 	h.Set("Content-Disposition", `attachment; filename="decisions.csv"`)
 	h.Set("Cache-Control", "no-store")
 	cw := csv.NewWriter(q.w)
-	_ = cw.Write(csvColumns)
+	_ = cw.Write(decision.ExportColumns)
 	for n := 0; ; {
 		for _, e := range list {
-			_ = cw.Write(csvRow(e))
+			_ = cw.Write(decision.ExportRow(e))
 		}
 		n += len(list)
 		cw.Flush()

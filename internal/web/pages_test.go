@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/credorisk/credo/internal/auth"
+	"github.com/credorisk/credo/internal/decision"
 	"github.com/credorisk/credo/internal/ledger"
 	"github.com/credorisk/credo/internal/receivables"
 )
@@ -213,7 +214,7 @@ func TestDecisionsPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 31 || strings.Join(recs[0], ",") != strings.Join(csvColumns, ",") || recs[1][2] != "C-1" || recs[1][5] != "1000.00" {
+	if len(recs) != 31 || strings.Join(recs[0], ",") != strings.Join(decision.ExportColumns, ",") || recs[1][2] != "C-1" || recs[1][5] != "1000.00" {
 		t.Errorf("CSV: %d records, first %v", len(recs), recs[:min(2, len(recs))])
 	}
 	all := tc.get("/console/decisions.csv", sess)

@@ -122,7 +122,7 @@ func (c *Console) policyRefusal(q *req, pv *policyView, err error) error {
 	default:
 		return err
 	}
-	pv.Refusal = &errorView{Status: statusOf[fe.Code], Message: fe.Message, Fields: fe.Fields}
-	c.showPolicy(q, pv, statusOf[fe.Code])
+	pv.Refusal = &errorView{Status: fault.HTTPStatus(fe.Code), Message: fe.Message, Fields: fe.Fields}
+	c.showPolicy(q, pv, fault.HTTPStatus(fe.Code))
 	return nil
 }

@@ -146,9 +146,9 @@ func (c *Console) dispose(q *req) error {
 		if !errors.As(err, &fe) || code != fault.Invalid && code != fault.BadRequest {
 			return err
 		}
-		scv.Problem = &errorView{Status: statusOf[code], Message: fe.Message, Fields: fe.Fields}
+		scv.Problem = &errorView{Status: fault.HTTPStatus(code), Message: fe.Message, Fields: fe.Fields}
 		scv.Note, scv.HitID = note, hitID
-		c.showScreening(q, scv, statusOf[code])
+		c.showScreening(q, scv, fault.HTTPStatus(code))
 		return nil
 	}
 	c.Log.Info("console: sanctions hit disposed", "client_id", scv.Client.ClientID, "hit", hitID, "verdict", string(verdict), "key", q.who.Name)

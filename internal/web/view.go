@@ -201,19 +201,6 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, v *view, status i
 	c.render(w, r, v, status, "error")
 }
 
-// statusOf maps the domain's error codes to the page's status, as the API does for its answers.
-var statusOf = map[string]int{
-	fault.Invalid:         http.StatusUnprocessableEntity,
-	fault.BadRequest:      http.StatusBadRequest,
-	fault.NotFound:        http.StatusNotFound,
-	fault.Conflict:        http.StatusConflict,
-	fault.Unauthenticated: http.StatusUnauthorized,
-	fault.Forbidden:       http.StatusForbidden,
-	fault.Unavailable:     http.StatusServiceUnavailable,
-	fault.TooLarge:        http.StatusRequestEntityTooLarge,
-	fault.Internal:        http.StatusInternalServerError,
-}
-
 // failErr shows the error page for a handler's error: the domain's message for what the person
 // can act on, a generic one (and a log line) for the rest.
 func (c *Console) failErr(q *req, err error) {
@@ -228,7 +215,7 @@ func (c *Console) failErr(q *req, err error) {
 		return
 	}
 	code := fault.Code(err)
-	status := statusOf[code]
+	status := fault.HTTPStatus(code)
 	var fe *fault.Error
 	switch {
 	case code == fault.Internal || !errors.As(err, &fe):
