@@ -1,56 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"strconv"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
-
-// MustPrivateRedis starts a redis-server of the test's own, which it can kill; it skips the
-// test when redis-server is not installed.
-func MustPrivateRedis(t *testing.T) (url string, kill func()) {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server is not installed: this test needs its own Redis to stop")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	_ = ln.Close()
-	cmd := exec.Command("redis-server", "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning")
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	done := false
-	kill = func() {
-		if !done {
-			done = true
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	}
-	t.Cleanup(kill)
-	rdb := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), MaxRetries: -1})
-	defer rdb.Close()
-	for deadline := time.Now().Add(5 * time.Second); rdb.Ping(context.Background()).Err() != nil; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the private redis-server does not answer")
-		}
-	}
-	return fmt.Sprintf("redis://127.0.0.1:%d/0", port), kill
-}
 
 // servedWithin waits until s serves version, and says how long that took after since.
 func (s *testServer) servedWithin(t *testing.T, version int, since time.Time, limit time.Duration) time.Duration {
@@ -101,11 +57,12 @@ func TestPolicyActivationReachesTheOtherReplicaThroughRedis(t *testing.T) {
 }
 
 func TestPolicyActivationReachesTheOtherReplicaWithRedisDown(t *testing.T) {
-	url, kill := MustPrivateRedis(t)
+	rp := MustRedisProc(t)
+	url := rp.url()
 	a := startServer(t, map[string]string{"REDIS_URL": url})
 	b := startServerEnv(t, a.env, false)
 	b.Keys = a.Keys
-	kill()
+	rp.stop()
 	version, at := MustActivatedDraft(t, a)
 	took := b.servedWithin(t, version, at, 10*time.Second)
 	t.Logf("with Redis down, the other replica served version %d %s after its activation", version, took)
