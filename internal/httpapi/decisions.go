@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"encoding/csv"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -187,37 +185,14 @@ func (s *Server) listDecisions(c echo.Context) error {
 	return c.JSON(http.StatusOK, Page[loggedDecision]{Items: items, Next: next})
 }
 
-// MaxExportRows bounds one CSV export; narrow the dates for more.
-const MaxExportRows = 200_000
-
 func (s *Server) exportDecisions(c echo.Context, f decision.Filter) error {
 	w := c.Response()
 	w.Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="decisions.csv"`)
 	w.WriteHeader(http.StatusOK)
-	cw := csv.NewWriter(w)
-	_ = cw.Write(decision.ExportColumns)
-	f.Limit, f.After = 1000, ""
-	for n := 0; n < MaxExportRows; {
-		list, next, err := s.Decisions.Store.List(c.Request().Context(), f)
-		if err != nil {
-			// The header is sent: say in the file that it is incomplete rather than end silently.
-			_ = cw.Write([]string{"# export interrupted: " + err.Error()})
-			cw.Flush()
-			return nil
-		}
-		for _, e := range list {
-			_ = cw.Write(decision.ExportRow(e))
-		}
-		n += len(list)
-		cw.Flush()
-		if next == "" {
-			return nil
-		}
-		f.After = next
+	if err := decision.WriteExport(c.Request().Context(), w, s.Decisions.Store.List, f, nil); err != nil {
+		s.log.WarnContext(c.Request().Context(), "decision export interrupted", "err", err)
 	}
-	_ = cw.Write([]string{fmt.Sprintf("# export truncated at %d rows: narrow the dates", MaxExportRows)})
-	cw.Flush()
 	return nil
 }
 

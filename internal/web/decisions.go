@@ -2,9 +2,7 @@ package web
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
-	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -18,9 +16,6 @@ import (
 
 // decisionsPage is the size of a page of the decision log.
 const decisionsPage = 50
-
-// maxExportRows bounds one CSV export (as the API's): narrow the dates for more.
-const maxExportRows = 200_000
 
 // decisionQuery is the log's filter as the form holds it.
 type decisionQuery struct {
@@ -125,31 +120,10 @@ func (c *Console) decisionsCSV(q *req) error {
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", `attachment; filename="decisions.csv"`)
 	h.Set("Cache-Control", "no-store")
-	cw := csv.NewWriter(q.w)
-	_ = cw.Write(decision.ExportColumns)
-	for n := 0; ; {
-		for _, e := range list {
-			_ = cw.Write(decision.ExportRow(e))
-		}
-		n += len(list)
-		cw.Flush()
-		if next == "" {
-			return nil
-		}
-		if n >= maxExportRows {
-			_ = cw.Write([]string{fmt.Sprintf("# export truncated at %d rows: narrow the dates", maxExportRows)})
-			cw.Flush()
-			return nil
-		}
-		f.After = next
-		if list, next, err = c.Decisions.List(q.r.Context(), f); err != nil {
-			// The header is sent: say in the file that it is incomplete rather than end silently.
-			_ = cw.Write([]string{"# export interrupted: " + err.Error()})
-			cw.Flush()
-			c.Log.Warn("console: decision export interrupted", "err", err)
-			return nil
-		}
+	if err := decision.WriteExport(q.r.Context(), q.w, c.Decisions.List, f, &decision.ExportPage{Entries: list, Next: next}); err != nil {
+		c.Log.Warn("console: decision export interrupted", "err", err)
 	}
+	return nil
 }
 
 type decisionView struct {
