@@ -6,6 +6,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/credorisk/credo/internal/cache/redistest"
 )
 
 // servedWithin waits until s serves version, and says how long that took after since.
@@ -57,12 +59,12 @@ func TestPolicyActivationReachesTheOtherReplicaThroughRedis(t *testing.T) {
 }
 
 func TestPolicyActivationReachesTheOtherReplicaWithRedisDown(t *testing.T) {
-	rp := MustRedisProc(t)
-	url := rp.url()
+	rp := redistest.MustStart(t)
+	url := rp.URL()
 	a := startServer(t, map[string]string{"REDIS_URL": url})
 	b := startServerEnv(t, a.env, false)
 	b.Keys = a.Keys
-	rp.stop()
+	rp.Stop()
 	version, at := MustActivatedDraft(t, a)
 	took := b.servedWithin(t, version, at, 10*time.Second)
 	t.Logf("with Redis down, the other replica served version %d %s after its activation", version, took)

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -17,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/credorisk/credo/internal/cache/redistest"
 	"github.com/credorisk/credo/models"
 )
 
@@ -130,65 +128,6 @@ func TestScoreModelRefused(t *testing.T) {
 	}
 }
 
-// redisProc is a private redis-server that the test stops and starts again on the same port.
-type redisProc struct {
-	t    *testing.T
-	port int
-	cmd  *exec.Cmd
-}
-
-// MustRedisProc starts a private, non-persistent redis-server on a free port (skipping the test
-// when redis-server is not installed) and stops it at the test's end.
-func MustRedisProc(t *testing.T) *redisProc {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server is not installed: the outage test needs its own server to stop")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &redisProc{t: t, port: ln.Addr().(*net.TCPAddr).Port}
-	_ = ln.Close()
-	r.start()
-	t.Cleanup(r.stop)
-	return r
-}
-
-func (r *redisProc) url() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", r.port) }
-
-func (r *redisProc) start() {
-	r.t.Helper()
-	r.cmd = exec.Command("redis-server", "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning")
-	r.cmd.Stdout, r.cmd.Stderr = io.Discard, io.Discard
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatalf("start redis-server: %v", err)
-	}
-	MustWithin(r.t, 5*time.Second, "the private redis-server answers", func() bool {
-		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", r.port), 100*time.Millisecond)
-		if err != nil {
-			return false
-		}
-		defer c.Close()
-		_ = c.SetDeadline(time.Now().Add(time.Second))
-		if _, err := c.Write([]byte("PING\r\n")); err != nil {
-			return false
-		}
-		l, err := bufio.NewReader(c).ReadString('\n')
-		return err == nil && l == "+PONG\r\n"
-	})
-}
-
-func (r *redisProc) stop() {
-	if r.cmd == nil {
-		return
-	}
-	_ = r.cmd.Process.Kill()
-	_ = r.cmd.Wait()
-	r.cmd = nil
-}
-
 // MustWithin waits until cond holds, checking every 20 ms, and fails after d.
 func MustWithin(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
@@ -204,8 +143,8 @@ func MustWithin(t *testing.T, d time.Duration, what string, cond func() bool) {
 // TestScoreRedisOutage: Redis killed while score requests flow: no request fails (scores are
 // computed from Postgres), and the cache comes back by itself when Redis restarts.
 func TestScoreRedisOutage(t *testing.T) {
-	rp := MustRedisProc(t)
-	s := startServer(t, map[string]string{"REDIS_URL": rp.url(), "CREDO_CACHE_L1_TTL": "0", "CREDO_REDIS_PROBE_INTERVAL": "100ms"})
+	rp := redistest.MustStart(t)
+	s := startServer(t, map[string]string{"REDIS_URL": rp.URL(), "CREDO_CACHE_L1_TTL": "0", "CREDO_REDIS_PROBE_INTERVAL": "100ms"})
 	scoreLedger(t, s)
 	redisUp := func() bool {
 		return fmt.Sprint(s.expect(http.StatusOK, req{Method: "GET", Path: "/readyz"}).Map(t)["cache"]) == "map[mode:redis redis_up:true]"
@@ -256,11 +195,11 @@ func TestScoreRedisOutage(t *testing.T) {
 		MustWithin(t, 20*time.Second, name+": 20 requests answered", func() bool { return ok.Load() >= before+20 })
 	}
 	phase("Redis up", 300*time.Millisecond)
-	rp.stop()
+	rp.Stop()
 	phase("Redis killed", 300*time.Millisecond)
 	MustWithin(t, 5*time.Second, "readyz reports Redis down", func() bool { return !redisUp() })
 	phase("Redis down", 300*time.Millisecond)
-	rp.start()
+	rp.Start()
 	MustWithin(t, 5*time.Second, "the cache uses Redis again", redisUp)
 	phase("Redis back", 300*time.Millisecond)
 	stopLoad()

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/credorisk/credo/internal/cache/redistest"
 )
 
 // closedPortURL is a Redis URL on which nothing listens.
@@ -98,7 +100,7 @@ func TestRedisUnreachableAtStart(t *testing.T) {
 // state goes down and comes back by itself, one log line each way, the bus resubscribes, and a
 // replica that could not hear invalidations during the outage drops its in-process copies.
 func TestRedisKilledAndRestarted(t *testing.T) {
-	srv := MustRedisServer(t)
+	srv := redistest.MustStart(t)
 	var logs logBuffer
 	var states stateLog
 	opts := testOptions()
@@ -106,8 +108,8 @@ func TestRedisKilledAndRestarted(t *testing.T) {
 	optsA := opts
 	optsA.Log, optsA.OnStateChange = logs.logger(), states.record
 	prefix := "credo:"
-	a := MustOpen(t, srv.url(), prefix, optsA)
-	b := MustOpen(t, srv.url(), prefix, opts)
+	a := MustOpen(t, srv.URL(), prefix, optsA)
+	b := MustOpen(t, srv.URL(), prefix, opts)
 	ctx := context.Background()
 	na, nb := a.Namespace("score", time.Hour), b.Namespace("score", time.Hour)
 	var atB inbox
@@ -120,7 +122,7 @@ func TestRedisKilledAndRestarted(t *testing.T) {
 		t.Fatalf("setup: B holds %q (in L1: %v), want A's v#1", v, inL1(nb, "C1"))
 	}
 
-	srv.stop()
+	srv.Stop()
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)
 	for w := range 8 { // concurrent traffic through the outage: none of it may fail
@@ -145,7 +147,7 @@ func TestRedisKilledAndRestarted(t *testing.T) {
 		t.Errorf("A with Redis down answered %q, %v, want a fresh compute", v, err)
 	}
 
-	srv.start()
+	srv.Start()
 	MustEventually(t, 5*time.Second, "both replicas see Redis back", func() bool { return a.Up() && b.Up() })
 	if inL1(nb, "C1") {
 		t.Error("B kept its in-process copy of C1 across an outage in which it was invalidated")

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/credorisk/credo/internal/cache/redistest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -116,7 +117,7 @@ func TestRedisCluster(t *testing.T) {
 // answers the Sentinel REDIS_URL.
 func MustSentinel(t *testing.T) string {
 	t.Helper()
-	master := MustRedisServer(t) // skips when redis-server is not installed
+	master := redistest.MustStart(t) // skips when redis-server is not installed
 	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -124,7 +125,7 @@ func MustSentinel(t *testing.T) string {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	_ = ln.Close()
-	conf := fmt.Sprintf("port %d\nbind 127.0.0.1\nsentinel monitor credo 127.0.0.1 %d 1\n", port, master.port)
+	conf := fmt.Sprintf("port %d\nbind 127.0.0.1\nsentinel monitor credo 127.0.0.1 %d 1\n", port, master.Port)
 	if err := os.WriteFile(filepath.Join(dir, "sentinel.conf"), []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
